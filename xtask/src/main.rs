@@ -1,0 +1,127 @@
+//! `cargo xtask`: the workspace's automation, in Rust instead of shell scripts or Makefiles
+//! (cf. rust-analyzer's xtask). Run through the alias in `.cargo/config.toml`, which builds it
+//! in release. Commands:
+//!
+//! - `build-plugins` (alias `fixtures`): build the fixture plugins in `fixtures/` for both wasm
+//!   targets and pack them into `target/fixtures/` (see `fixtures.rs`).
+//! - `test [ARGS...]`: `build-plugins`, then `cargo test --release --workspace ARGS...`.
+//! - `wasm-info FILE...`: print the imports and exports of wasm modules.
+//!
+//! It deliberately has no argument-parsing dependency: the commands take few arguments, and every
+//! other tool it needs (cargo, rustc) is run as a subprocess.
+
+mod fixtures;
+mod ndp;
+mod wasm;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [args]
+
+commands:
+  build-plugins        build the fixture plugins for wasm32-wasip1 and wasm32-unknown-unknown
+                       into target/fixtures/ (alias: fixtures)
+  test [ARGS...]       build-plugins, then cargo test --release --workspace ARGS...
+  wasm-info FILE...    print the imports and exports of wasm modules
+  help                 print this message";
+
+fn main() -> ExitCode {
+    match run(std::env::args().skip(1).collect()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Vec<String>) -> anyhow::Result<()> {
+    let Some((cmd, rest)) = args.split_first() else {
+        println!("{USAGE}");
+        return Ok(());
+    };
+    match cmd.as_str() {
+        "build-plugins" | "fixtures" => {
+            no_args(cmd, rest)?;
+            fixtures::build(&root()).map(drop)
+        }
+        "test" => {
+            fixtures::build(&root())?;
+            cargo_test(&root(), rest)
+        }
+        "wasm-info" => wasm_info(rest),
+        // Reserved for other engineers: `bench`, `ci` (fmt, clippy, fixtures, test).
+        "bench" | "ci" => bail!("`cargo xtask {cmd}` is not implemented yet"),
+        "help" | "-h" | "--help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => bail!("unknown command `{cmd}`\n\n{USAGE}"),
+    }
+}
+
+fn no_args(cmd: &str, rest: &[String]) -> anyhow::Result<()> {
+    if let Some(arg) = rest.first() {
+        bail!("`cargo xtask {cmd}` takes no arguments, got `{arg}`");
+    }
+    Ok(())
+}
+
+/// The workspace root: the parent of this crate's directory.
+fn root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+/// The cargo that runs us (`cargo run` sets `CARGO`), else the one on `PATH`.
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Runs `cmd` and fails, naming it, unless it exits successfully.
+fn run_status(cmd: &mut Command) -> anyhow::Result<()> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed: {status}");
+    }
+    Ok(())
+}
+
+fn cargo_test(root: &Path, extra: &[String]) -> anyhow::Result<()> {
+    let mut cmd = cargo();
+    cmd.current_dir(root)
+        .args(["test", "--release", "--workspace"])
+        .args(extra);
+    eprintln!(
+        "running cargo test --release --workspace {}",
+        extra.join(" ")
+    );
+    run_status(&mut cmd)
+}
+
+fn wasm_info(files: &[String]) -> anyhow::Result<()> {
+    if files.is_empty() {
+        bail!("usage: cargo xtask wasm-info FILE...");
+    }
+    for file in files {
+        let bytes = std::fs::read(file).with_context(|| format!("reading {file}"))?;
+        let info = wasm::ModuleInfo::parse(&bytes).with_context(|| format!("parsing {file}"))?;
+        println!("{file} ({} bytes)", bytes.len());
+        for import in &info.imports {
+            println!(
+                "  import {}::{} ({})",
+                import.module, import.name, import.kind
+            );
+        }
+        for export in &info.exports {
+            println!("  export {} ({})", export.name, export.kind);
+        }
+    }
+    Ok(())
+}
