@@ -1,0 +1,5 @@
+//! Integration tests of nd-runtime through its public API, on real fixture plugins built from
+//! source with the official extism-pdk (`cargo xtask build-plugins`).
+
+mod support;
+mod calls;
