@@ -118,7 +118,8 @@ impl virtual_fs::FileOpener for JailFs {
 impl FileSystem for JailFs {
     fn readlink(&self, path: &Path) -> FsResult<PathBuf> {
         self.check(path)?;
-        self.inner.readlink(path)
+        // Links are followed transparently (see `symlink_metadata`), never exposed.
+        Err(FsError::InvalidInput)
     }
     fn read_dir(&self, path: &Path) -> FsResult<virtual_fs::ReadDir> {
         self.check(path)?;
@@ -153,9 +154,11 @@ impl FileSystem for JailFs {
         self.check(path)?;
         self.inner.metadata(path)
     }
+    /// Existing symlinks are presented as what they point to, so WASI path resolution (which
+    /// refuses to traverse links itself) opens them through the host, which follows them.
     fn symlink_metadata(&self, path: &Path) -> FsResult<virtual_fs::Metadata> {
         self.check(path)?;
-        self.inner.symlink_metadata(path)
+        self.inner.metadata(path)
     }
     fn remove_file(&self, path: &Path) -> FsResult<()> {
         self.check_write(path)?;
