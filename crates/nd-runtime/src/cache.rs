@@ -16,8 +16,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-const MAGIC: &[u8; 8] = b"NDPCACH1";
+const MAGIC: &[u8; 8] = b"NDPCACH2";
 const EXT: &str = "ndpc";
+/// Alignment of the artifact inside an entry.
+const ALIGN: usize = 64;
 
 /// The on-disk cache; cheap to share behind the runtime.
 #[derive(Debug)]
@@ -62,6 +64,9 @@ impl DiskCache {
         header.extend_from_slice(text.as_bytes());
         header.extend_from_slice(blake3::hash(artifact).as_bytes());
         header.extend_from_slice(&(artifact.len() as u64).to_le_bytes());
+        // Wasmer's deserializer needs the artifact aligned; pad the header so that the
+        // artifact starts at a multiple of ALIGN in the (malloc-aligned) file buffer.
+        header.resize(header.len().next_multiple_of(ALIGN), 0);
         header
     }
 
@@ -102,16 +107,18 @@ impl DiskCache {
             return Err("entry belongs to another module or engine".into());
         }
         let (hash, rest) = rest.split_at(32);
-        let (size, artifact) = rest.split_at(8);
+        let (size, _) = rest.split_at(8);
         let mut size_bytes = [0u8; 8];
         size_bytes.copy_from_slice(size);
+        let start = (MAGIC.len() + 4 + len + 32 + 8).next_multiple_of(ALIGN);
+        let artifact = data.get(start..).ok_or("truncated header")?;
         if u64::from_le_bytes(size_bytes) != artifact.len() as u64 {
             return Err("artifact length mismatch".into());
         }
         if blake3::hash(artifact).as_bytes() != hash {
             return Err("artifact hash mismatch".into());
         }
-        Ok(data.len() - artifact.len())
+        Ok(start)
     }
 
     /// Stores an artifact (atomically: write to a temporary file, then rename) and evicts.
