@@ -4,7 +4,10 @@
 //!
 //! - `build-plugins` (alias `fixtures`): build the fixture plugins in `fixtures/` for both wasm
 //!   targets and pack them into `target/fixtures/` (see `fixtures.rs`).
-//! - `test [ARGS...]`: `build-plugins`, then `cargo test --release --workspace ARGS...`.
+//! - `test [ARGS...]`: `build-plugins`, `venv`, then `cargo test --release --workspace ARGS...`
+//!   with `NDP_EXTISM_PYTHON` set to the venv's interpreter.
+//! - `venv`: make `target/venv` with the official Extism runtime (PyPI `extism`) for the
+//!   differential test (see `venv.rs`).
 //! - `wasm-info FILE...`: print the imports and exports of wasm modules.
 //!
 //! It deliberately has no argument-parsing dependency: the commands take few arguments, and every
@@ -12,6 +15,7 @@
 
 mod fixtures;
 mod ndp;
+mod venv;
 mod wasm;
 
 use std::path::{Path, PathBuf};
@@ -25,7 +29,8 @@ usage: cargo xtask <command> [args]
 commands:
   build-plugins        build the fixture plugins for wasm32-wasip1 and wasm32-unknown-unknown
                        into target/fixtures/ (alias: fixtures)
-  test [ARGS...]       build-plugins, then cargo test --release --workspace ARGS...
+  test [ARGS...]       build-plugins and venv, then cargo test --release --workspace ARGS...
+  venv                 create target/venv with the official Extism runtime (PyPI extism)
   wasm-info FILE...    print the imports and exports of wasm modules
   help                 print this message";
 
@@ -51,7 +56,14 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
         }
         "test" => {
             fixtures::build(&root())?;
-            cargo_test(&root(), rest)
+            let python = venv::ensure(&root())?;
+            cargo_test(&root(), &python, rest)
+        }
+        "venv" => {
+            no_args(cmd, rest)?;
+            let python = venv::ensure(&root())?;
+            println!("{}={}", venv::PYTHON_ENV, python.display());
+            Ok(())
         }
         "wasm-info" => wasm_info(rest),
         // Reserved for other engineers: `bench`, `ci` (fmt, clippy, fixtures, test).
@@ -93,9 +105,10 @@ fn run_status(cmd: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn cargo_test(root: &Path, extra: &[String]) -> anyhow::Result<()> {
+fn cargo_test(root: &Path, python: &Path, extra: &[String]) -> anyhow::Result<()> {
     let mut cmd = cargo();
     cmd.current_dir(root)
+        .env(venv::PYTHON_ENV, python)
         .args(["test", "--release", "--workspace"])
         .args(extra);
     eprintln!(

@@ -40,7 +40,11 @@ pub(crate) enum Lookup {
 impl DiskCache {
     pub(crate) fn open(dir: &Path, max_bytes: u64, fingerprint: String) -> std::io::Result<Self> {
         fs::create_dir_all(dir)?;
-        Ok(Self { dir: dir.to_owned(), max_bytes, fingerprint })
+        Ok(Self {
+            dir: dir.to_owned(),
+            max_bytes,
+            fingerprint,
+        })
     }
 
     fn key(&self, wasm_sha256: &str) -> String {
@@ -148,7 +152,11 @@ impl DiskCache {
             }
             let meta = entry.metadata()?;
             total += meta.len();
-            entries.push((meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), meta.len(), path));
+            entries.push((
+                meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                meta.len(),
+                path,
+            ));
         }
         entries.sort();
         for (_, len, path) in entries {

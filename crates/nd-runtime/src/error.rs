@@ -20,7 +20,11 @@ pub enum Error {
     Instantiate { plugin: String, message: String },
     /// A host service refused to register its functions.
     #[error("plugin '{plugin}': host service '{service}' failed to register: {message}")]
-    Register { plugin: String, service: String, message: String },
+    Register {
+        plugin: String,
+        service: String,
+        message: String,
+    },
     /// The runtime itself could not be set up (tokio, WASI, cache directory).
     #[error("runtime setup failed: {0}")]
     Setup(String),
@@ -111,7 +115,11 @@ pub struct CallError {
 
 impl CallError {
     pub(crate) fn new(plugin: Arc<str>, export: &str, kind: CallErrorKind) -> Self {
-        Self { plugin, export: export.to_owned(), kind }
+        Self {
+            plugin,
+            export: export.to_owned(),
+            kind,
+        }
     }
     /// The plugin id.
     pub fn plugin(&self) -> &str {
@@ -133,7 +141,11 @@ impl CallError {
 
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "plugin '{}' export '{}': {}", self.plugin, self.export, self.kind)
+        write!(
+            f,
+            "plugin '{}' export '{}': {}",
+            self.plugin, self.export, self.kind
+        )
     }
 }
 

@@ -108,21 +108,35 @@ pub struct Signature {
 impl Signature {
     /// `(params) -> (results)`.
     pub fn new(params: impl Into<Vec<ValType>>, results: impl Into<Vec<ValType>>) -> Self {
-        Self { params: params.into(), results: results.into() }
+        Self {
+            params: params.into(),
+            results: results.into(),
+        }
     }
 }
 
 impl fmt::Display for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let list = |v: &[ValType]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-        write!(f, "({}) -> ({})", list(&self.params), list(&self.results))
+        let list = |v: &[ValType]| {
+            v.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self.results.as_slice() {
+            [one] => write!(f, "({}) -> {one}", list(&self.params)),
+            many => write!(f, "({}) -> ({})", list(&self.params), list(many)),
+        }
     }
 }
 
-pub(crate) type JsonFn =
-    dyn Fn(&mut HostCtx<'_>, serde_json::Value) -> Result<serde_json::Value, HostError> + Send + Sync;
-pub(crate) type BytesFn = dyn Fn(&mut HostCtx<'_>, Vec<u8>) -> Result<Vec<u8>, HostError> + Send + Sync;
-pub(crate) type RawFn = dyn Fn(&mut HostCtx<'_>, &[Val]) -> Result<Vec<Val>, HostError> + Send + Sync;
+pub(crate) type JsonFn = dyn Fn(&mut HostCtx<'_>, serde_json::Value) -> Result<serde_json::Value, HostError>
+    + Send
+    + Sync;
+pub(crate) type BytesFn =
+    dyn Fn(&mut HostCtx<'_>, Vec<u8>) -> Result<Vec<u8>, HostError> + Send + Sync;
+pub(crate) type RawFn =
+    dyn Fn(&mut HostCtx<'_>, &[Val]) -> Result<Vec<Val>, HostError> + Send + Sync;
 
 pub(crate) enum HostFnKind {
     Json(Arc<JsonFn>),
@@ -192,7 +206,13 @@ impl HostImports {
         if self.defs.contains_key(&key) && self.duplicate.is_none() {
             self.duplicate = Some(format!("{namespace}::{name} is registered twice"));
         }
-        self.defs.insert(key, HostFnDef { service: self.current_service, kind });
+        self.defs.insert(
+            key,
+            HostFnDef {
+                service: self.current_service,
+                kind,
+            },
+        );
     }
 
     /// Registers a Navidrome-style JSON function `(i64) -> i64` in `extism:host/user`.
@@ -235,9 +255,9 @@ impl HostImports {
 /// `{}` are removed. Use it only where the Go struct has `omitempty` on every field.
 pub fn json_response(value: serde_json::Value) -> serde_json::Value {
     match value {
-        serde_json::Value::Object(map) => serde_json::Value::Object(
-            map.into_iter().filter(|(_, v)| !is_zero(v)).collect(),
-        ),
+        serde_json::Value::Object(map) => {
+            serde_json::Value::Object(map.into_iter().filter(|(_, v)| !is_zero(v)).collect())
+        }
         other => other,
     }
 }
@@ -275,7 +295,9 @@ pub struct HostCtx<'a> {
 
 impl fmt::Debug for HostCtx<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HostCtx").field("plugin", &self.plugin_id()).finish()
+        f.debug_struct("HostCtx")
+            .field("plugin", &self.plugin_id())
+            .finish()
     }
 }
 
@@ -301,7 +323,8 @@ impl HostCtx<'_> {
 
     /// Reads the block at `handle` from Extism memory (0 or an unknown handle reads as empty).
     pub fn read(&mut self, handle: u64) -> Result<Vec<u8>, HostError> {
-        crate::instance::read_block(&mut self.env, handle as i64).map_err(|e| HostError::Trap(e.to_string()))
+        crate::instance::read_block(&mut self.env, handle as i64)
+            .map_err(|e| HostError::Trap(e.to_string()))
     }
 
     /// Copies `bytes` into a new block and returns its handle (0 for empty bytes).
@@ -314,5 +337,41 @@ impl HostCtx<'_> {
     /// Calls `export` of the same plugin in a fresh instance (re-entrancy, spec §3.8).
     pub fn call_export(&self, export: &str, input: &[u8]) -> Result<Vec<u8>, CallError> {
         self.plugin().call(export, input)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_print_like_the_fixture_index() {
+        use ValType::*;
+        assert_eq!(Signature::new([I64], [I64]).to_string(), "(i64) -> i64");
+        assert_eq!(
+            Signature::new([I64, I32], []).to_string(),
+            "(i64, i32) -> ()"
+        );
+        assert_eq!(
+            Signature::new([], [I32, F64]).to_string(),
+            "() -> (i32, f64)"
+        );
+    }
+
+    #[test]
+    fn omitempty_drops_zero_values_only_at_the_top_level() {
+        let v = serde_json::json!({"a": "", "b": 0, "c": false, "d": null, "e": [], "f": {},
+            "g": "x", "h": 1, "i": true, "j": {"k": 0}});
+        assert_eq!(
+            json_response(v),
+            serde_json::json!({"g": "x", "h": 1, "i": true, "j": {"k": 0}})
+        );
+    }
+
+    #[test]
+    fn bytes_are_standard_padded_base64() {
+        assert_eq!(encode_bytes(b"ab"), "YWI=");
+        assert_eq!(decode_bytes("YWI=").unwrap(), b"ab");
+        assert!(matches!(decode_bytes("***"), Err(HostError::Guest(_))));
     }
 }

@@ -14,12 +14,12 @@ use wasmer::{
 };
 use wasmer_wasix::{WasiError, WasiFunctionEnv};
 
+use crate::LogLevel;
 use crate::egress::{HttpLimits, HttpRequest};
 use crate::error::CallErrorKind;
 use crate::host::{HostCtx, HostError, HostFnKind, Val, ValType};
 use crate::limits;
 use crate::plugin::{ExportKind, ImportSource, PluginShared};
-use crate::LogLevel;
 
 pub(crate) type Env<'a> = FunctionEnvMut<'a, CallEnv>;
 
@@ -67,6 +67,8 @@ pub(crate) struct CallEnv {
     abort: Option<(String, String)>,
     /// Deadline of the running call, for the time left given to HTTP requests.
     deadline: Option<Instant>,
+    /// The plugin instance's own memory (for WASI argument checks), once instantiated.
+    pub(crate) guest_memory: Option<Memory>,
 }
 
 /// A ready-to-call instance.
@@ -97,7 +99,9 @@ impl Drop for Prepared {
 }
 
 fn kernel_ref(data: &CallEnv) -> Result<&Kernel, RuntimeError> {
-    data.kernel.as_ref().ok_or_else(|| RuntimeError::new("kernel not linked"))
+    data.kernel
+        .as_ref()
+        .ok_or_else(|| RuntimeError::new("kernel not linked"))
 }
 
 /// Reads the block at `handle` (0 or an invalid handle read as empty).
@@ -149,7 +153,9 @@ pub(crate) fn write_block(env: &mut Env<'_>, bytes: &[u8]) -> Result<i64, Runtim
 /// Records why a host function aborts the call and returns the trap that does it.
 fn abort(env: &mut Env<'_>, function: &str, message: String) -> RuntimeError {
     let error = RuntimeError::new(message.clone());
-    env.data_mut().abort.get_or_insert((function.to_owned(), message));
+    env.data_mut()
+        .abort
+        .get_or_insert((function.to_owned(), message));
     error
 }
 
@@ -178,8 +184,14 @@ fn log_message(env: &mut Env<'_>, level: LogLevel, handle: i64) -> Result<(), Ru
 fn parse_http_request(bytes: &[u8]) -> Result<(String, String, BTreeMap<String, String>), String> {
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| format!("invalid HTTP request JSON: {e}"))?;
-    let obj = value.as_object().ok_or("invalid HTTP request JSON: not an object")?;
-    let field = |name: &str| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
+    let obj = value
+        .as_object()
+        .ok_or("invalid HTTP request JSON: not an object")?;
+    let field = |name: &str| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    };
     let url = field("url")
         .and_then(|v| v.as_str())
         .ok_or("invalid HTTP request JSON: missing url")?
@@ -214,8 +226,17 @@ fn http_request(env: &mut Env<'_>, req: i64, body: i64) -> Result<i64, RuntimeEr
         .deadline
         .map(|d| d.saturating_duration_since(Instant::now()))
         .unwrap_or(plugin.config.timeout);
-    let request = HttpRequest { plugin_id: plugin.id.to_string(), url, method, headers, body };
-    let limits = HttpLimits { max_body_bytes: plugin.config.max_http_response_bytes, timeout };
+    let request = HttpRequest {
+        plugin_id: plugin.id.to_string(),
+        url,
+        method,
+        headers,
+        body,
+    };
+    let limits = HttpLimits {
+        max_body_bytes: plugin.config.max_http_response_bytes,
+        timeout,
+    };
     match plugin.config.egress.send(request, limits) {
         Ok(response) => {
             if response.body.len() as u64 > limits.max_body_bytes {
@@ -238,7 +259,11 @@ fn var_set(env: &mut Env<'_>, key: i64, value: i64) -> Result<(), RuntimeError> 
     let data = env.data_mut();
     let max = data.plugin.config.max_var_bytes;
     if max == 0 {
-        return Err(abort(env, "var_set", "Vars are disabled by this host".into()));
+        return Err(abort(
+            env,
+            "var_set",
+            "Vars are disabled by this host".into(),
+        ));
     }
     let cost = |k: &str, v: &[u8]| (k.len() + v.len() + 48) as u64;
     let old = data.vars.get(&key).map(|v| cost(&key, v)).unwrap_or(0);
@@ -260,36 +285,47 @@ fn var_set(env: &mut Env<'_>, key: i64, value: i64) -> Result<(), RuntimeError> 
 fn env_function(store: &mut Store, env: &FunctionEnv<CallEnv>, name: &str) -> Option<Function> {
     type R<T> = Result<T, RuntimeError>;
     let f = match name {
-        "config_get" => Function::new_typed_with_env(store, env, |mut e: Env<'_>, key: i64| -> R<i64> {
-            let key = take_block(&mut e, key)?;
-            let key = String::from_utf8_lossy(&key);
-            let value = e.data().plugin.config.config.get(key.as_ref()).cloned();
-            match value {
-                Some(v) => write_block(&mut e, v.as_bytes()),
-                None => Ok(0),
-            }
-        }),
-        "var_get" => Function::new_typed_with_env(store, env, |mut e: Env<'_>, key: i64| -> R<i64> {
-            let key = take_block(&mut e, key)?;
-            let key = String::from_utf8_lossy(&key);
-            let value = e.data().vars.get(key.as_ref()).cloned();
-            match value {
-                Some(v) => write_block(&mut e, &v),
-                None => Ok(0),
-            }
-        }),
-        "var_set" => Function::new_typed_with_env(store, env, |mut e: Env<'_>, k: i64, v: i64| -> R<()> {
-            var_set(&mut e, k, v)
-        }),
-        "http_request" => Function::new_typed_with_env(store, env, |mut e: Env<'_>, r: i64, b: i64| -> R<i64> {
-            http_request(&mut e, r, b)
-        }),
-        "http_status_code" => Function::new_typed_with_env(store, env, |e: Env<'_>| -> i32 {
-            e.data().http_status
-        }),
+        "config_get" => {
+            Function::new_typed_with_env(store, env, |mut e: Env<'_>, key: i64| -> R<i64> {
+                let key = take_block(&mut e, key)?;
+                let key = String::from_utf8_lossy(&key);
+                let value = e.data().plugin.config.config.get(key.as_ref()).cloned();
+                match value {
+                    Some(v) => write_block(&mut e, v.as_bytes()),
+                    None => Ok(0),
+                }
+            })
+        }
+        "var_get" => {
+            Function::new_typed_with_env(store, env, |mut e: Env<'_>, key: i64| -> R<i64> {
+                let key = take_block(&mut e, key)?;
+                let key = String::from_utf8_lossy(&key);
+                let value = e.data().vars.get(key.as_ref()).cloned();
+                match value {
+                    Some(v) => write_block(&mut e, &v),
+                    None => Ok(0),
+                }
+            })
+        }
+        "var_set" => {
+            Function::new_typed_with_env(store, env, |mut e: Env<'_>, k: i64, v: i64| -> R<()> {
+                var_set(&mut e, k, v)
+            })
+        }
+        "http_request" => {
+            Function::new_typed_with_env(store, env, |mut e: Env<'_>, r: i64, b: i64| -> R<i64> {
+                http_request(&mut e, r, b)
+            })
+        }
+        "http_status_code" => {
+            Function::new_typed_with_env(store, env, |e: Env<'_>| -> i32 { e.data().http_status })
+        }
         "http_headers" => Function::new_typed_with_env(store, env, |mut e: Env<'_>| -> R<i64> {
-            let Some(headers) = e.data().http_headers.clone() else { return Ok(0) };
-            let json = serde_json::to_vec(&headers).map_err(|x| RuntimeError::new(x.to_string()))?;
+            let Some(headers) = e.data().http_headers.clone() else {
+                return Ok(0);
+            };
+            let json =
+                serde_json::to_vec(&headers).map_err(|x| RuntimeError::new(x.to_string()))?;
             write_block(&mut e, &json)
         }),
         "get_log_level" => Function::new_typed_with_env(store, env, |e: Env<'_>| -> i32 {
@@ -306,13 +342,21 @@ fn env_function(store: &mut Store, env: &FunctionEnv<CallEnv>, name: &str) -> Op
 }
 
 fn log_fn(store: &mut Store, env: &FunctionEnv<CallEnv>, level: LogLevel) -> Function {
-    Function::new_typed_with_env(store, env, move |mut e: Env<'_>, msg: i64| -> Result<(), RuntimeError> {
-        log_message(&mut e, level, msg)
-    })
+    Function::new_typed_with_env(
+        store,
+        env,
+        move |mut e: Env<'_>, msg: i64| -> Result<(), RuntimeError> {
+            log_message(&mut e, level, msg)
+        },
+    )
 }
 
 fn error_json(message: String) -> serde_json::Value {
-    let message = if message.is_empty() { "unknown error".to_owned() } else { message };
+    let message = if message.is_empty() {
+        "unknown error".to_owned()
+    } else {
+        message
+    };
     serde_json::json!({ "error": message })
 }
 
@@ -355,45 +399,60 @@ fn user_function(
     match kind {
         HostFnKind::Json(f) => {
             let f = Arc::clone(f);
-            Function::new_typed_with_env(store, env, move |mut e: Env<'_>, h: i64| -> Result<i64, RuntimeError> {
-                let request = read_block(&mut e, h)?;
-                let response = if request.is_empty() {
-                    Ok(serde_json::Value::Object(Default::default()))
-                } else {
-                    serde_json::from_slice::<serde_json::Value>(&request)
-                        .map_err(|err| format!("invalid request: {err}"))
-                };
-                let response = match response {
-                    Err(message) => error_json(message),
-                    Ok(request) => {
-                        let mut ctx = HostCtx { env: e.as_mut() };
-                        match f(&mut ctx, request) {
-                            Ok(v) => v,
-                            Err(HostError::Guest(m)) => error_json(m),
-                            Err(HostError::Trap(m)) => return Err(abort(&mut e, &name, m)),
+            Function::new_typed_with_env(
+                store,
+                env,
+                move |mut e: Env<'_>, h: i64| -> Result<i64, RuntimeError> {
+                    let request = read_block(&mut e, h)?;
+                    let response = if request.is_empty() {
+                        Ok(serde_json::Value::Object(Default::default()))
+                    } else {
+                        serde_json::from_slice::<serde_json::Value>(&request)
+                            .map_err(|err| format!("invalid request: {err}"))
+                    };
+                    let response = match response {
+                        Err(message) => error_json(message),
+                        Ok(request) => {
+                            let mut ctx = HostCtx { env: e.as_mut() };
+                            match f(&mut ctx, request) {
+                                Ok(v) => v,
+                                Err(HostError::Guest(m)) => error_json(m),
+                                Err(HostError::Trap(m)) => return Err(abort(&mut e, &name, m)),
+                            }
                         }
-                    }
-                };
-                let bytes = serde_json::to_vec(&response).map_err(|x| RuntimeError::new(x.to_string()))?;
-                write_block(&mut e, &bytes)
-            })
+                    };
+                    let bytes = serde_json::to_vec(&response)
+                        .map_err(|x| RuntimeError::new(x.to_string()))?;
+                    write_block(&mut e, &bytes)
+                },
+            )
         }
         HostFnKind::Bytes(f) => {
             let f = Arc::clone(f);
-            Function::new_typed_with_env(store, env, move |mut e: Env<'_>, h: i64| -> Result<i64, RuntimeError> {
-                let request = read_block(&mut e, h)?;
-                let mut ctx = HostCtx { env: e.as_mut() };
-                match f(&mut ctx, request) {
-                    Ok(bytes) => write_block(&mut e, &bytes),
-                    Err(err) => Err(abort(&mut e, &name, err.to_string())),
-                }
-            })
+            Function::new_typed_with_env(
+                store,
+                env,
+                move |mut e: Env<'_>, h: i64| -> Result<i64, RuntimeError> {
+                    let request = read_block(&mut e, h)?;
+                    let mut ctx = HostCtx { env: e.as_mut() };
+                    match f(&mut ctx, request) {
+                        Ok(bytes) => write_block(&mut e, &bytes),
+                        Err(err) => Err(abort(&mut e, &name, err.to_string())),
+                    }
+                },
+            )
         }
         HostFnKind::Raw(sig, f) => {
             let f = Arc::clone(f);
             let ty = FunctionType::new(
-                sig.params.iter().map(|t| to_wasmer_type(*t)).collect::<Vec<_>>(),
-                sig.results.iter().map(|t| to_wasmer_type(*t)).collect::<Vec<_>>(),
+                sig.params
+                    .iter()
+                    .map(|t| to_wasmer_type(*t))
+                    .collect::<Vec<_>>(),
+                sig.results
+                    .iter()
+                    .map(|t| to_wasmer_type(*t))
+                    .collect::<Vec<_>>(),
             );
             let results = sig.results.clone();
             Function::new_with_env(store, env, ty, move |mut e: Env<'_>, args: &[Value]| {
@@ -403,7 +462,8 @@ fn user_function(
                     Ok(out) => {
                         let types: Vec<ValType> = out.iter().map(Val::ty).collect();
                         if types != results {
-                            let m = format!("returned values of types {types:?}, expected {results:?}");
+                            let m =
+                                format!("returned values of types {types:?}, expected {results:?}");
                             return Err(abort(&mut e, &name, m));
                         }
                         Ok(out.into_iter().map(val_to_wasmer).collect())
@@ -432,6 +492,7 @@ pub(crate) fn instantiate(plugin: &Arc<PluginShared>) -> Result<Prepared, CallEr
             http_headers: None,
             abort: None,
             deadline: None,
+            guest_memory: None,
         },
     );
     let pages = plugin.memory_limit_pages();
@@ -446,9 +507,15 @@ pub(crate) fn instantiate(plugin: &Arc<PluginShared>) -> Result<Prepared, CallEr
         Some(setup) => Some(setup.build_env(&mut store, &plugin.id, rt).map_err(fail)?),
         None => None,
     };
-    let mut imports = match &wasi {
-        Some(w) => w.import_object(&mut store, &plugin.module).map_err(|e| fail(e.to_string()))?,
-        None => Imports::new(),
+    let mut imports = match (&wasi, &plugin.wasi) {
+        (Some(w), Some(setup)) => {
+            let mut imports = w
+                .import_object(&mut store, &plugin.module)
+                .map_err(|e| fail(e.to_string()))?;
+            crate::wasi::adjust_imports(&mut store, &env, &mut imports, setup.root_mounted());
+            imports
+        }
+        _ => Imports::new(),
     };
     for import in &plugin.imports {
         let func = match &import.source {
@@ -472,8 +539,10 @@ pub(crate) fn instantiate(plugin: &Arc<PluginShared>) -> Result<Prepared, CallEr
             Instance::new(&mut store, &plugin.module, &imports)
         })
         .map_err(|e| e.to_string())?;
+        env.as_mut(&mut store).guest_memory = instance.exports.get_memory("memory").ok().cloned();
         if let Some(w) = wasi.as_mut() {
-            w.initialize(&mut store, instance.clone()).map_err(|e| e.to_string())?;
+            w.initialize(&mut store, instance.clone())
+                .map_err(|e| e.to_string())?;
         }
         run_initialiser(&mut store, &instance).map_err(|e| e.message())?;
         Ok::<_, String>(instance)
@@ -484,13 +553,26 @@ pub(crate) fn instantiate(plugin: &Arc<PluginShared>) -> Result<Prepared, CallEr
     drop(armed);
     let instance = match result {
         Ok(instance) => instance,
-        Err(_) if fired => return Err(CallErrorKind::Timeout { limit: plugin.config.timeout }),
+        Err(_) if fired => {
+            return Err(CallErrorKind::Timeout {
+                limit: plugin.config.timeout,
+            });
+        }
         Err(_) if oom => {
-            return Err(CallErrorKind::OutOfMemory { limit_bytes: plugin.config.max_memory_bytes })
+            return Err(CallErrorKind::OutOfMemory {
+                limit_bytes: plugin.config.max_memory_bytes,
+            });
         }
         Err(message) => return Err(fail(message)),
     };
-    Ok(Prepared { store, env, instance, kernel, wasi, used: false })
+    Ok(Prepared {
+        store,
+        env,
+        instance,
+        kernel,
+        wasi,
+        used: false,
+    })
 }
 
 /// Runs the guest runtime initialiser once, in Navidrome's order (spec §2.3 step 2).
@@ -498,7 +580,11 @@ fn run_initialiser(store: &mut Store, instance: &Instance) -> Result<(), Runtime
     let get = |name: &str| -> Option<TypedFunction<(), ()>> {
         instance.exports.get_typed_function(&*store, name).ok()
     };
-    if let Some(hs_init) = instance.exports.get_typed_function::<(i32, i32), ()>(&*store, "hs_init").ok() {
+    if let Some(hs_init) = instance
+        .exports
+        .get_typed_function::<(i32, i32), ()>(&*store, "hs_init")
+        .ok()
+    {
         if let Some(init) = get("_initialize") {
             init.call(store)?;
         }
@@ -516,9 +602,16 @@ fn run_initialiser(store: &mut Store, instance: &Instance) -> Result<(), Runtime
 impl Prepared {
     /// Calls `export` with `input`. A prepared instance may be called more than once only
     /// through [`crate::PluginInstance`]; the kernel is reset before every call after the first.
-    pub(crate) fn call(&mut self, export: &str, kind: ExportKind, input: &[u8]) -> Result<Vec<u8>, CallErrorKind> {
+    pub(crate) fn call(
+        &mut self,
+        export: &str,
+        kind: ExportKind,
+        input: &[u8],
+    ) -> Result<Vec<u8>, CallErrorKind> {
         let plugin = Arc::clone(&self.env.as_ref(&self.store).plugin);
-        let internal = |e: RuntimeError| CallErrorKind::Instantiate { message: e.message() };
+        let internal = |e: RuntimeError| CallErrorKind::Instantiate {
+            message: e.message(),
+        };
         if self.used {
             self.kernel.reset.call(&mut self.store).map_err(internal)?;
             let data = self.env.as_mut(&mut self.store);
@@ -529,13 +622,14 @@ impl Prepared {
         self.used = true;
         let pages = plugin.memory_limit_pages();
         let saved_oom = limits::take_oom();
-        let result = limits::with_memory_limit(pages, || self.call_inner(&plugin, export, kind, input));
+        let result =
+            limits::with_memory_limit(pages, || self.call_inner(&plugin, export, kind, input));
         let oom = limits::take_oom();
         limits::set_oom(saved_oom);
         match result {
-            Err(CallErrorKind::Trap { .. }) if oom => {
-                Err(CallErrorKind::OutOfMemory { limit_bytes: plugin.config.max_memory_bytes })
-            }
+            Err(CallErrorKind::Trap { .. }) if oom => Err(CallErrorKind::OutOfMemory {
+                limit_bytes: plugin.config.max_memory_bytes,
+            }),
             other => other,
         }
     }
@@ -549,14 +643,21 @@ impl Prepared {
     ) -> Result<Vec<u8>, CallErrorKind> {
         let store = &mut self.store;
         let kernel = &self.kernel;
-        let trap = |e: RuntimeError| CallErrorKind::Trap { message: e.message() };
+        let trap = |e: RuntimeError| CallErrorKind::Trap {
+            message: e.message(),
+        };
         if !input.is_empty() {
-            let handle = kernel.nd_input.call(store, input.len() as i64).map_err(trap)?;
+            let handle = kernel
+                .nd_input
+                .call(store, input.len() as i64)
+                .map_err(trap)?;
             kernel
                 .memory
                 .view(store)
                 .write(handle as u64, input)
-                .map_err(|e| CallErrorKind::Trap { message: e.to_string() })?;
+                .map_err(|e| CallErrorKind::Trap {
+                    message: e.to_string(),
+                })?;
         }
         let func = self
             .instance
@@ -571,11 +672,15 @@ impl Prepared {
         let outcome = match kind {
             ExportKind::ReturnsI32 => func
                 .typed::<(), i32>(store)
-                .map_err(|e| CallErrorKind::Trap { message: e.to_string() })?
+                .map_err(|e| CallErrorKind::Trap {
+                    message: e.to_string(),
+                })?
                 .call(store),
             ExportKind::ReturnsNothing => func
                 .typed::<(), ()>(store)
-                .map_err(|e| CallErrorKind::Trap { message: e.to_string() })?
+                .map_err(|e| CallErrorKind::Trap {
+                    message: e.to_string(),
+                })?
                 .call(store)
                 .map(|()| 0),
         };
@@ -604,7 +709,11 @@ impl Prepared {
             let len = kernel.length.call(store, error).map_err(trap)?;
             if len > 0 {
                 let mut buf = vec![0u8; len as usize];
-                kernel.memory.view(store).read(error as u64, &mut buf).map_err(|e| trap(RuntimeError::new(e.to_string())))?;
+                kernel
+                    .memory
+                    .view(store)
+                    .read(error as u64, &mut buf)
+                    .map_err(|e| trap(RuntimeError::new(e.to_string())))?;
                 let message = String::from_utf8_lossy(&buf).into_owned();
                 return Err(CallErrorKind::PluginError { message, rc });
             }
@@ -624,14 +733,19 @@ impl Prepared {
             return Ok(Vec::new());
         }
         if len > plugin.config.max_output_bytes {
-            return Err(CallErrorKind::OutputTooLarge { size: len, limit: plugin.config.max_output_bytes });
+            return Err(CallErrorKind::OutputTooLarge {
+                size: len,
+                limit: plugin.config.max_output_bytes,
+            });
         }
         let mut out = vec![0u8; len as usize];
         kernel
             .memory
             .view(store)
             .read(offset as u64, &mut out)
-            .map_err(|e| CallErrorKind::Trap { message: e.to_string() })?;
+            .map_err(|e| CallErrorKind::Trap {
+                message: e.to_string(),
+            })?;
         Ok(out)
     }
 }

@@ -43,4 +43,3 @@ pub use host::{
 };
 pub use plugin::{ImportHint, LogLevel, Mount, Plugin, PluginConfig, PluginInstance, WeakPlugin};
 pub use runtime::{Compiled, ImportInfo, Runtime, RuntimeConfig};
-

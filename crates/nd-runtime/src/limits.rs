@@ -101,7 +101,10 @@ impl Tunables for LimitingTunables {
     ) -> Result<VMMemory, MemoryError> {
         let ty = self.adjust(ty)?;
         // SAFETY: forwarded unchanged from the caller, who upholds the contract.
-        let memory = unsafe { self.base.create_vm_memory(&ty, style, vm_definition_location)? };
+        let memory = unsafe {
+            self.base
+                .create_vm_memory(&ty, style, vm_definition_location)?
+        };
         Ok(VMMemory(Box::new(Watched(memory))))
     }
 

@@ -129,7 +129,10 @@ impl fmt::Debug for PluginConfig {
             .field("max_output_bytes", &self.max_output_bytes)
             .field("log_level", &self.log_level)
             .field("mounts", &self.mounts)
-            .field("services", &self.services.iter().map(|s| s.name()).collect::<Vec<_>>())
+            .field(
+                "services",
+                &self.services.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            )
             .field("prepared_instances", &self.prepared_instances)
             .finish_non_exhaustive()
     }
@@ -179,14 +182,41 @@ pub(crate) struct ImportPlan {
 
 /// Functions of `extism:host/env` served by the kernel instance.
 const KERNEL_FUNCTIONS: &[&str] = &[
-    "alloc", "free", "length", "length_unsafe", "load_u8", "load_u64", "store_u8", "store_u64",
-    "input_length", "input_offset", "input_load_u8", "input_load_u64", "input_set", "output_set",
-    "output_offset", "output_length", "error_set", "error_get", "reset", "memory_bytes",
+    "alloc",
+    "free",
+    "length",
+    "length_unsafe",
+    "load_u8",
+    "load_u64",
+    "store_u8",
+    "store_u64",
+    "input_length",
+    "input_offset",
+    "input_load_u8",
+    "input_load_u64",
+    "input_set",
+    "output_set",
+    "output_offset",
+    "output_length",
+    "error_set",
+    "error_get",
+    "reset",
+    "memory_bytes",
 ];
 /// Functions of `extism:host/env` implemented natively.
 const NATIVE_FUNCTIONS: &[&str] = &[
-    "config_get", "var_get", "var_set", "http_request", "http_status_code", "http_headers",
-    "log_trace", "log_debug", "log_info", "log_warn", "log_error", "get_log_level",
+    "config_get",
+    "var_get",
+    "var_set",
+    "http_request",
+    "http_status_code",
+    "http_headers",
+    "log_trace",
+    "log_debug",
+    "log_info",
+    "log_warn",
+    "log_error",
+    "get_log_level",
 ];
 
 pub(crate) struct PluginShared {
@@ -260,7 +290,9 @@ pub struct Plugin {
 
 impl fmt::Debug for Plugin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Plugin").field("id", &self.shared.id).finish_non_exhaustive()
+        f.debug_struct("Plugin")
+            .field("id", &self.shared.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -292,11 +324,13 @@ impl Plugin {
         let mut registry = HostImports::new(&id);
         for service in &config.services {
             registry.begin_service(service.name());
-            service.register(&mut registry).map_err(|e| Error::Register {
-                plugin: id.clone(),
-                service: service.name().to_owned(),
-                message: e.0,
-            })?;
+            service
+                .register(&mut registry)
+                .map_err(|e| Error::Register {
+                    plugin: id.clone(),
+                    service: service.name().to_owned(),
+                    message: e.0,
+                })?;
             if let Some(dup) = registry.take_duplicate() {
                 return Err(Error::Register {
                     plugin: id.clone(),
@@ -305,13 +339,18 @@ impl Plugin {
                 });
             }
         }
-        let defs: BTreeMap<(String, String), Arc<HostFnDef>> =
-            registry.defs.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+        let defs: BTreeMap<(String, String), Arc<HostFnDef>> = registry
+            .defs
+            .into_iter()
+            .map(|(k, v)| (k, Arc::new(v)))
+            .collect();
         let (imports, needs_wasi) = plan_imports(&id, &module, &defs, config.import_hint)?;
         let wasi = if needs_wasi {
-            Some(WasiSetup::new(&runtime, &config.mounts).map_err(|message| Error::Instantiate {
-                plugin: id.clone(),
-                message,
+            Some(WasiSetup::new(&runtime, &config.mounts).map_err(|message| {
+                Error::Instantiate {
+                    plugin: id.clone(),
+                    message,
+                }
             })?)
         } else {
             None
@@ -344,9 +383,8 @@ impl Plugin {
             plugin: id.clone(),
             message: kind.to_string(),
         })?;
-        if shared.config.prepared_instances > 0 {
-            shared.pool.lock().push(first);
-        }
+        // The instance that proved the plugin loads serves the first call.
+        shared.pool.lock().push(first);
         Ok(Self { shared })
     }
 
@@ -388,13 +426,24 @@ impl Plugin {
     pub fn call(&self, export: &str, input: &[u8]) -> Result<Vec<u8>, CallError> {
         let _span = tracing::debug_span!("plugin_call", plugin = %self.shared.id, export).entered();
         if self.shared.closed.load(Ordering::Acquire) {
-            return Err(self.error(export, CallErrorKind::Instantiate { message: "plugin is shut down".into() }));
+            return Err(self.error(
+                export,
+                CallErrorKind::Instantiate {
+                    message: "plugin is shut down".into(),
+                },
+            ));
         }
         let Some(&kind) = self.shared.exports.get(export) else {
             return Err(self.error(export, CallErrorKind::FunctionNotFound));
         };
-        let mut prepared = self.shared.take_instance().map_err(|k| self.error(export, k))?;
-        let result = prepared.call(export, kind, input).map_err(|k| self.error(export, k));
+        let mut prepared = self
+            .shared
+            .take_instance()
+            .map_err(|k| self.error(export, k))?;
+        let result = prepared
+            .call(export, kind, input)
+            .map_err(|k| self.error(export, k));
+        self.shared.runtime.retire(prepared);
         if let Err(e) = &result {
             tracing::debug!(error = %e, "plugin call failed");
         }
@@ -406,7 +455,10 @@ impl Plugin {
     /// Navidrome does; useful for embedders that want warm calls, and for benchmarks.
     pub fn instance(&self) -> Result<PluginInstance, CallError> {
         let prepared = self.shared.take_instance().map_err(|k| self.error("", k))?;
-        Ok(PluginInstance { plugin: self.clone(), prepared })
+        Ok(PluginInstance {
+            plugin: self.clone(),
+            prepared,
+        })
     }
 
     /// Stops preparing instances, drops the prepared ones and shuts the host services down.
@@ -430,7 +482,9 @@ pub struct PluginInstance {
 
 impl fmt::Debug for PluginInstance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PluginInstance").field("plugin", &self.plugin.id()).finish_non_exhaustive()
+        f.debug_struct("PluginInstance")
+            .field("plugin", &self.plugin.id())
+            .finish_non_exhaustive()
     }
 }
 
@@ -440,13 +494,18 @@ impl PluginInstance {
         let Some(&kind) = self.plugin.shared.exports.get(export) else {
             return Err(self.plugin.error(export, CallErrorKind::FunctionNotFound));
         };
-        self.prepared.call(export, kind, input).map_err(|k| self.plugin.error(export, k))
+        self.prepared
+            .call(export, kind, input)
+            .map_err(|k| self.plugin.error(export, k))
     }
 }
 
-fn describe_extern(ty: &ExternType) -> String {
+pub(crate) fn describe_extern(ty: &ExternType) -> String {
     match ty {
-        ExternType::Function(f) => format!("{f}"),
+        ExternType::Function(f) => match signature_of(f) {
+            Some(sig) => sig.to_string(),
+            None => format!("{f}"),
+        },
         ExternType::Memory(_) => "memory".into(),
         ExternType::Global(_) => "global".into(),
         ExternType::Table(_) => "table".into(),
@@ -473,9 +532,8 @@ fn env_signature(name: &str) -> Signature {
     let (p, r): (&[ValType], &[ValType]) = match name {
         "alloc" | "length" | "length_unsafe" | "load_u64" | "input_load_u64" | "config_get"
         | "var_get" => (&[I64], &[I64]),
-        "free" | "error_set" | "log_trace" | "log_debug" | "log_info" | "log_warn" | "log_error" => {
-            (&[I64], &[])
-        }
+        "free" | "error_set" | "log_trace" | "log_debug" | "log_info" | "log_warn"
+        | "log_error" => (&[I64], &[]),
         "load_u8" | "input_load_u8" => (&[I64], &[I32]),
         "store_u8" => (&[I64, I32], &[]),
         "store_u64" | "input_set" | "output_set" | "var_set" => (&[I64, I64], &[]),
@@ -514,7 +572,9 @@ fn plan_imports(
                 } else if NATIVE_FUNCTIONS.contains(&name) {
                     ImportSource::EnvNative
                 } else {
-                    problems.push(format!("Invalid function import from extism:host/env: {name}"));
+                    problems.push(format!(
+                        "Invalid function import from extism:host/env: {name}"
+                    ));
                     continue;
                 };
                 let expected = env_signature(name);
@@ -563,11 +623,18 @@ fn plan_imports(
                 }
             },
         };
-        plan.push(ImportPlan { module: ns.to_owned(), name: name.to_owned(), source });
+        plan.push(ImportPlan {
+            module: ns.to_owned(),
+            name: name.to_owned(),
+            source,
+        });
     }
     if problems.is_empty() {
         Ok((plan, needs_wasi))
     } else {
-        Err(Error::Link { plugin: id.to_owned(), message: format!("missing or invalid imports: {}", problems.join("; ")) })
+        Err(Error::Link {
+            plugin: id.to_owned(),
+            message: format!("missing or invalid imports: {}", problems.join("; ")),
+        })
     }
 }

@@ -3,12 +3,11 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Sender};
+use std::sync::mpsc::{self, Sender, SyncSender, TrySendError};
 use std::sync::{Arc, Weak};
 use std::thread;
 use std::time::Instant;
 
-use parking_lot::Mutex;
 use sha2::Digest as _;
 use wasmer::sys::{Cranelift, EngineBuilder, NativeEngineExt};
 use wasmer::{Engine, Module};
@@ -17,8 +16,9 @@ use wasmer_wasix::{PluggableRuntime, UnsupportedVirtualNetworking};
 
 use crate::cache::{DiskCache, Lookup};
 use crate::error::Error;
+use crate::instance::Prepared;
 use crate::limits::LimitingTunables;
-use crate::plugin::{Plugin, PluginConfig, PluginShared};
+use crate::plugin::{Plugin, PluginConfig, PluginShared, describe_extern};
 use crate::watchdog::Watchdog;
 
 const KERNEL_WAT: &str = include_str!("kernel/kernel.wat");
@@ -39,13 +39,25 @@ pub(crate) struct RuntimeInner {
     pub(crate) wasi_runtime: Arc<dyn wasmer_wasix::Runtime + Send + Sync>,
     pub(crate) watchdog: Watchdog,
     cache: Option<DiskCache>,
-    preparer: Mutex<Option<Sender<Weak<PluginShared>>>>,
+    preparer: Sender<Weak<PluginShared>>,
+    reaper: SyncSender<Prepared>,
 }
+
+/// Used instances waiting to be dropped off the calling thread.
+const REAPER_QUEUE: usize = 64;
 
 impl RuntimeInner {
     pub(crate) fn request_prepare(&self, plugin: Weak<PluginShared>) {
-        if let Some(tx) = self.preparer.lock().as_ref() {
-            let _ = tx.send(plugin);
+        let _ = self.preparer.send(plugin);
+    }
+
+    /// Drops a used instance on the reaper thread (unmapping its memories takes tens of
+    /// microseconds), or right here when the reaper is behind.
+    pub(crate) fn retire(&self, prepared: Prepared) {
+        if let Err(TrySendError::Full(p) | TrySendError::Disconnected(p)) =
+            self.reaper.try_send(prepared)
+        {
+            drop(p);
         }
     }
 }
@@ -59,7 +71,10 @@ pub struct Runtime {
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime")
-            .field("cache_dir", &self.inner.cache.as_ref().map(|c| c.dir().to_owned()))
+            .field(
+                "cache_dir",
+                &self.inner.cache.as_ref().map(|c| c.dir().to_owned()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -74,7 +89,10 @@ pub struct Compiled {
 
 impl fmt::Debug for Compiled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Compiled").field("sha256", &self.sha256).field("from_cache", &self.from_cache).finish()
+        f.debug_struct("Compiled")
+            .field("sha256", &self.sha256)
+            .field("from_cache", &self.from_cache)
+            .finish()
     }
 }
 
@@ -83,6 +101,8 @@ impl fmt::Debug for Compiled {
 pub struct ImportInfo {
     pub module: String,
     pub name: String,
+    /// `(i64, i32) -> i64` or `(i64) -> ()` for functions; `memory`, `global`, `table` or
+    /// `tag` otherwise.
     pub ty: String,
 }
 
@@ -99,7 +119,11 @@ impl Compiled {
     pub fn imports(&self) -> Vec<ImportInfo> {
         self.module
             .imports()
-            .map(|i| ImportInfo { module: i.module().to_owned(), name: i.name().to_owned(), ty: format!("{:?}", i.ty()) })
+            .map(|i| ImportInfo {
+                module: i.module().to_owned(),
+                name: i.name().to_owned(),
+                ty: describe_extern(i.ty()),
+            })
             .collect()
     }
     /// Names of the module's function exports.
@@ -128,19 +152,40 @@ impl Runtime {
             .map_err(|e| setup(&e))?;
         let wasi_runtime = {
             let _guard = tokio.enter();
-            let mut rt = PluggableRuntime::new(Arc::new(TokioTaskManager::new(tokio.handle().clone())));
+            let mut rt =
+                PluggableRuntime::new(Arc::new(TokioTaskManager::new(tokio.handle().clone())));
             rt.set_engine(engine.clone());
             rt.set_networking_implementation(UnsupportedVirtualNetworking::default());
             Arc::new(rt) as Arc<dyn wasmer_wasix::Runtime + Send + Sync>
         };
         let cache = match &config.cache_dir {
             Some(dir) => Some(
-                DiskCache::open(dir, config.cache_max_bytes.unwrap_or(200_000_000), fingerprint(&engine))
-                    .map_err(|e| Error::Setup(format!("cache directory {}: {e}", dir.display())))?,
+                DiskCache::open(
+                    dir,
+                    config.cache_max_bytes.unwrap_or(200_000_000),
+                    fingerprint(&engine),
+                )
+                .map_err(|e| Error::Setup(format!("cache directory {}: {e}", dir.display())))?,
             ),
             None => None,
         };
         let watchdog = Watchdog::start().map_err(|e| setup(&e))?;
+        let (preparer, jobs) = mpsc::channel::<Weak<PluginShared>>();
+        thread::Builder::new()
+            .name("ndp-preparer".into())
+            .spawn(move || {
+                for plugin in jobs {
+                    if let Some(plugin) = plugin.upgrade() {
+                        plugin.refill();
+                    }
+                }
+            })
+            .map_err(|e| setup(&e))?;
+        let (reaper, retired) = mpsc::sync_channel::<Prepared>(REAPER_QUEUE);
+        thread::Builder::new()
+            .name("ndp-reaper".into())
+            .spawn(move || retired.into_iter().for_each(drop))
+            .map_err(|e| setup(&e))?;
         let inner = Arc::new(RuntimeInner {
             engine,
             kernel,
@@ -148,40 +193,49 @@ impl Runtime {
             wasi_runtime,
             watchdog,
             cache,
-            preparer: Mutex::new(None),
+            preparer,
+            reaper,
         });
-        let (tx, rx) = mpsc::channel::<Weak<PluginShared>>();
-        thread::Builder::new()
-            .name("ndp-preparer".into())
-            .spawn(move || {
-                for plugin in rx {
-                    if let Some(plugin) = plugin.upgrade() {
-                        plugin.refill();
-                    }
-                }
-            })
-            .map_err(|e| setup(&e))?;
-        *inner.preparer.lock() = Some(tx);
         Ok(Self { inner })
     }
 
     /// Compiles `wasm` (or loads it from the cache). `plugin` names the module in errors.
     pub fn compile(&self, plugin: &str, wasm: &[u8]) -> Result<Compiled, Error> {
         let sha256 = hex(&sha2::Sha256::digest(wasm));
-        let compile_error = |message: String| Error::Compile { plugin: plugin.to_owned(), message };
+        let compile_error = |message: String| Error::Compile {
+            plugin: plugin.to_owned(),
+            message,
+        };
         if let Some(cache) = &self.inner.cache {
             match cache.get(&sha256) {
-                Lookup::Hit(bytes) => {
+                Lookup::Hit(mut bytes) => {
+                    // The entry is laid out so the artifact is 64-byte aligned when the file
+                    // buffer is; if the allocator gave less, copy into a fresh buffer.
+                    if bytes.as_ptr().align_offset(16) != 0 {
+                        bytes = bytes::Bytes::copy_from_slice(&bytes);
+                    }
                     // SAFETY: the entry's header matched this module's hash and this engine's
                     // fingerprint, and its artifact matched the BLAKE3 hash written with it,
                     // so these are the bytes this process's engine serialized.
                     match unsafe { Module::deserialize(&self.inner.engine, bytes) } {
-                        Ok(module) => return Ok(Compiled { module, sha256, from_cache: true }),
-                        Err(e) => tracing::warn!(plugin, error = %e, "cached artifact rejected; recompiling"),
+                        Ok(module) => {
+                            return Ok(Compiled {
+                                module,
+                                sha256,
+                                from_cache: true,
+                            });
+                        }
+                        Err(e) => {
+                            tracing::warn!(plugin, error = %e, "cached artifact rejected; recompiling")
+                        }
                     }
                 }
                 Lookup::Rejected(why) => {
-                    tracing::warn!(plugin, why, "corrupt compilation cache entry removed; recompiling");
+                    tracing::warn!(
+                        plugin,
+                        why,
+                        "corrupt compilation cache entry removed; recompiling"
+                    );
                 }
                 Lookup::Miss => {}
             }
@@ -190,8 +244,13 @@ impl Runtime {
             // WAT text is accepted too (tests and hand-written fixtures).
         }
         let started = Instant::now();
-        let module = Module::new(&self.inner.engine, wasm).map_err(|e| compile_error(e.to_string()))?;
-        tracing::debug!(plugin, ms = started.elapsed().as_millis() as u64, "compiled");
+        let module =
+            Module::new(&self.inner.engine, wasm).map_err(|e| compile_error(e.to_string()))?;
+        tracing::debug!(
+            plugin,
+            ms = started.elapsed().as_millis() as u64,
+            "compiled"
+        );
         if let Some(cache) = &self.inner.cache {
             match module.serialize() {
                 Ok(artifact) => {
@@ -202,7 +261,11 @@ impl Runtime {
                 Err(e) => tracing::warn!(plugin, error = %e, "could not serialize the module"),
             }
         }
-        Ok(Compiled { module, sha256, from_cache: false })
+        Ok(Compiled {
+            module,
+            sha256,
+            from_cache: false,
+        })
     }
 
     /// Loads a compiled module as a plugin: resolves its imports against `config.services`,
@@ -212,9 +275,16 @@ impl Runtime {
             return Err(Error::Config("timeout must be greater than zero".into()));
         }
         if config.max_memory_bytes < 65536 {
-            return Err(Error::Config("max_memory_bytes must be at least one page (65536)".into()));
+            return Err(Error::Config(
+                "max_memory_bytes must be at least one page (65536)".into(),
+            ));
         }
-        Plugin::load(Arc::clone(&self.inner), compiled.module.clone(), compiled.sha256.clone(), config)
+        Plugin::load(
+            Arc::clone(&self.inner),
+            compiled.module.clone(),
+            compiled.sha256.clone(),
+            config,
+        )
     }
 
     /// [`Runtime::compile`] then [`Runtime::load`].

@@ -13,12 +13,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use wasmer::Store;
+use wasmer::{Extern, Function, FunctionEnv, Imports, Store, Value};
 use wasmer_wasix::virtual_fs::{
     self, FileSystem, FsError, MountFileSystem, NullFile, OpenOptionsConfig, VirtualFile,
 };
 use wasmer_wasix::{WasiEnv, WasiFunctionEnv};
 
+use crate::instance::{CallEnv, Env};
 use crate::plugin::Mount;
 use crate::runtime::RuntimeInner;
 
@@ -30,6 +31,126 @@ pub(crate) struct WasiSetup {
     mounts: Vec<(String, bool)>,
 }
 
+const WASI: &str = "wasi_snapshot_preview1";
+/// `__WASI_ERRNO_PERM`, what Navidrome's jail answers for a path that leaves its mount.
+const ERRNO_PERM: i32 = 63;
+/// The fd of wasmer-wasix's virtual root directory (`VIRTUAL_ROOT_FD`).
+const VIRTUAL_ROOT_FD: i32 = 3;
+/// `__WASI_PREOPENTYPE_DIR`; any other tag makes wasi-libc and Go skip the descriptor.
+const PREOPENTYPE_DIR: u8 = 0;
+/// Longest path the escape check reads; longer ones go to wasix, which refuses them.
+const MAX_PATH: u32 = 4096;
+
+/// WASI functions taking paths, with the (pointer, length) argument positions of each path.
+const PATH_ARGS: &[(&str, &[(usize, usize)])] = &[
+    ("path_open", &[(2, 3)]),
+    ("path_create_directory", &[(1, 2)]),
+    ("path_filestat_get", &[(2, 3)]),
+    ("path_filestat_set_times", &[(2, 3)]),
+    ("path_link", &[(2, 3), (5, 6)]),
+    ("path_readlink", &[(1, 2)]),
+    ("path_remove_directory", &[(1, 2)]),
+    ("path_rename", &[(1, 2), (4, 5)]),
+    ("path_symlink", &[(3, 4)]),
+    ("path_unlink_file", &[(1, 2)]),
+];
+
+/// True if `path`, relative to a directory descriptor, stays below it (Go's `filepath.IsLocal`).
+fn stays_inside(path: &[u8]) -> bool {
+    if path.first() == Some(&b'/') {
+        return false;
+    }
+    let mut depth = 0usize;
+    for part in path.split(|b| *b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            _ => depth += 1,
+        }
+    }
+    true
+}
+
+fn read_guest(env: &Env<'_>, ptr: &Value, len: &Value) -> Option<Vec<u8>> {
+    let (Value::I32(ptr), Value::I32(len)) = (ptr, len) else {
+        return None;
+    };
+    let len = *len as u32;
+    if len > MAX_PATH {
+        return None;
+    }
+    let memory = env.data().guest_memory.as_ref()?;
+    let mut buf = vec![0u8; len as usize];
+    memory
+        .view(env)
+        .read(u64::from(*ptr as u32), &mut buf)
+        .ok()?;
+    Some(buf)
+}
+
+/// Adjusts wasmer-wasix's WASI imports to what Extism and Navidrome guests observe:
+/// - the virtual root `/` that wasix always opens at fd 3 is not announced as a preopen
+///   (unless something is mounted at `/`), so paths outside every mount fail with ENOENT, as
+///   on a host that preopens only the mounts;
+/// - a path that climbs out of the directory it is resolved against fails with EPERM before
+///   wasix resolves it, as in Navidrome's jail (§6.6).
+pub(crate) fn adjust_imports(
+    store: &mut Store,
+    env: &FunctionEnv<CallEnv>,
+    imports: &mut Imports,
+    root_mounted: bool,
+) {
+    for (name, paths) in PATH_ARGS {
+        let Some(Extern::Function(original)) = imports.get_export(WASI, name) else {
+            continue;
+        };
+        let ty = original.ty(store);
+        let wrapped =
+            Function::new_with_env(store, env, ty, move |mut e: Env<'_>, args: &[Value]| {
+                for &(p, l) in *paths {
+                    let (Some(ptr), Some(len)) = (args.get(p), args.get(l)) else {
+                        continue;
+                    };
+                    match read_guest(&e, ptr, len) {
+                        Some(path) if !stays_inside(&path) => {
+                            return Ok(vec![Value::I32(ERRNO_PERM)]);
+                        }
+                        None if e.data().guest_memory.is_none() => {
+                            return Ok(vec![Value::I32(ERRNO_PERM)]);
+                        }
+                        _ => {}
+                    }
+                }
+                original.call(&mut e, args).map(Vec::from)
+            });
+        imports.define(WASI, name, wrapped);
+    }
+    if root_mounted {
+        return;
+    }
+    let Some(Extern::Function(original)) = imports.get_export(WASI, "fd_prestat_get") else {
+        return;
+    };
+    let ty = original.ty(store);
+    let wrapped = Function::new_with_env(store, env, ty, move |mut e: Env<'_>, args: &[Value]| {
+        let result = original.call(&mut e, args)?;
+        if let ([Value::I32(VIRTUAL_ROOT_FD), Value::I32(buf)], [Value::I32(0)]) = (args, &*result)
+        {
+            if let Some(memory) = e.data().guest_memory.clone() {
+                // Tag byte of `__wasi_prestat_t`: not a directory, so the guest skips it.
+                let _ = memory
+                    .view(&e)
+                    .write(u64::from(*buf as u32), &[PREOPENTYPE_DIR + 1]);
+            }
+        }
+        Ok(Vec::from(result))
+    });
+    imports.define(WASI, "fd_prestat_get", wrapped);
+}
+
 impl WasiSetup {
     pub(crate) fn new(rt: &RuntimeInner, mounts: &[Mount]) -> Result<Self, String> {
         let _tokio = rt.tokio.enter();
@@ -37,16 +158,35 @@ impl WasiSetup {
         let mut preopens = Vec::new();
         for mount in mounts {
             if !mount.guest.starts_with('/') || !is_local(Path::new(&mount.guest)) {
-                return Err(format!("mount point '{}' must be an absolute path without '..'", mount.guest));
+                return Err(format!(
+                    "mount point '{}' must be an absolute path without '..'",
+                    mount.guest
+                ));
             }
             let host = virtual_fs::host_fs::FileSystem::new(rt.tokio.handle().clone(), &mount.host)
                 .map_err(|e| format!("cannot mount '{}': {e}", mount.host.display()))?;
-            let jail = JailFs { inner: Arc::new(host), writable: mount.writable };
-            root.mount(&mount.guest, Arc::new(jail))
-                .map_err(|e| format!("cannot mount '{}' at '{}': {e}", mount.host.display(), mount.guest))?;
+            let jail = JailFs {
+                inner: Arc::new(host),
+                writable: mount.writable,
+            };
+            root.mount(&mount.guest, Arc::new(jail)).map_err(|e| {
+                format!(
+                    "cannot mount '{}' at '{}': {e}",
+                    mount.host.display(),
+                    mount.guest
+                )
+            })?;
             preopens.push((mount.guest.clone(), mount.writable));
         }
-        Ok(Self { fs: Arc::new(root), mounts: preopens })
+        Ok(Self {
+            fs: Arc::new(root),
+            mounts: preopens,
+        })
+    }
+
+    /// True when a mount sits at `/` itself, which makes the root a real preopen.
+    pub(crate) fn root_mounted(&self) -> bool {
+        self.mounts.iter().any(|(guest, _)| guest == "/")
     }
 
     /// Builds the WASI environment of one instance.
@@ -67,7 +207,10 @@ impl WasiSetup {
             let writable = *writable;
             builder = builder
                 .preopen_build(|p| {
-                    p.directory(guest).read(true).write(writable).create(writable)
+                    p.directory(guest)
+                        .read(true)
+                        .write(writable)
+                        .create(writable)
                 })
                 .map_err(|e| e.to_string())?;
         }
@@ -77,7 +220,12 @@ impl WasiSetup {
 
 /// True if every component of `path` is a plain name (the root and `.` are allowed).
 fn is_local(path: &Path) -> bool {
-    path.components().all(|c| matches!(c, Component::RootDir | Component::CurDir | Component::Normal(_)))
+    path.components().all(|c| {
+        matches!(
+            c,
+            Component::RootDir | Component::CurDir | Component::Normal(_)
+        )
+    })
 }
 
 /// A mount that refuses symlink and hard-link creation and any path with `..` (so nothing
@@ -92,11 +240,19 @@ pub(crate) struct JailFs {
 
 impl JailFs {
     fn check(&self, path: &Path) -> FsResult<()> {
-        if is_local(path) { Ok(()) } else { Err(FsError::PermissionDenied) }
+        if is_local(path) {
+            Ok(())
+        } else {
+            Err(FsError::PermissionDenied)
+        }
     }
     fn check_write(&self, path: &Path) -> FsResult<()> {
         self.check(path)?;
-        if self.writable { Ok(()) } else { Err(FsError::PermissionDenied) }
+        if self.writable {
+            Ok(())
+        } else {
+            Err(FsError::PermissionDenied)
+        }
     }
 }
 
@@ -111,7 +267,10 @@ impl virtual_fs::FileOpener for JailFs {
         } else {
             self.check(path)?;
         }
-        self.inner.new_open_options().options(conf.clone()).open(path)
+        self.inner
+            .new_open_options()
+            .options(conf.clone())
+            .open(path)
     }
 }
 
@@ -185,18 +344,30 @@ struct LogFile {
 
 impl fmt::Debug for LogFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogFile").field("plugin", &self.plugin).field("stream", &self.stream).finish()
+        f.debug_struct("LogFile")
+            .field("plugin", &self.plugin)
+            .field("stream", &self.stream)
+            .finish()
     }
 }
 
 impl LogFile {
     fn new(plugin: &str, stream: &'static str) -> Self {
-        Self { plugin: plugin.into(), stream, line: Vec::new(), total: 0 }
+        Self {
+            plugin: plugin.into(),
+            stream,
+            line: Vec::new(),
+            total: 0,
+        }
     }
 
     fn emit(&mut self) {
         let text = String::from_utf8_lossy(&self.line);
         let text = text.trim_end_matches(['\n', '\r']);
+        if text.trim().is_empty() {
+            self.line.clear();
+            return;
+        }
         if self.stream == "stderr" {
             tracing::warn!(target: "nd::plugin", plugin = &*self.plugin, stream = self.stream, "{text}");
         } else {
@@ -233,7 +404,11 @@ impl Drop for LogFile {
 }
 
 impl tokio::io::AsyncWrite for LogFile {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.get_mut().push(buf);
         Poll::Ready(Ok(buf.len()))
     }
@@ -246,7 +421,11 @@ impl tokio::io::AsyncWrite for LogFile {
 }
 
 impl tokio::io::AsyncRead for LogFile {
-    fn poll_read(self: Pin<&mut Self>, _: &mut Context<'_>, _: &mut tokio::io::ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        _: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
 }
@@ -284,5 +463,20 @@ impl VirtualFile for LogFile {
     }
     fn poll_write_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<usize>> {
         Poll::Ready(Ok(8192))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stays_inside;
+
+    #[test]
+    fn local_paths() {
+        for ok in ["a", "a/b", "a/../b", "./a", "a/./b/..", "", "."] {
+            assert!(stays_inside(ok.as_bytes()), "{ok}");
+        }
+        for bad in ["..", "../a", "a/../..", "/etc/passwd", "a/../../b"] {
+            assert!(!stays_inside(bad.as_bytes()), "{bad}");
+        }
     }
 }

@@ -87,7 +87,11 @@ impl Watchdog {
     /// Arms `deadline` for the store behind `interrupter` until the guard is dropped.
     pub(crate) fn arm(&self, deadline: Instant, interrupter: Interrupter) -> Armed<'_> {
         let fired = Arc::new(AtomicBool::new(false));
-        let entry = Entry { deadline, interrupter, fired: Arc::clone(&fired) };
+        let entry = Entry {
+            deadline,
+            interrupter,
+            fired: Arc::clone(&fired),
+        };
         let mut slots = self.shared.slots.lock();
         let slot = match slots.free.pop() {
             Some(slot) => {
@@ -103,7 +107,11 @@ impl Watchdog {
         if slots.armed == 1 {
             self.shared.wake.notify_one();
         }
-        Armed { shared: &self.shared, slot, fired }
+        Armed {
+            shared: &self.shared,
+            slot,
+            fired,
+        }
     }
 }
 

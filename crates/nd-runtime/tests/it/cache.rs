@@ -8,7 +8,11 @@ use nd_runtime::{PluginConfig, Runtime, RuntimeConfig};
 use crate::support::*;
 
 fn runtime_with_cache(dir: &Path, max: Option<u64>) -> Runtime {
-    Runtime::new(RuntimeConfig { cache_dir: Some(dir.to_owned()), cache_max_bytes: max }).unwrap()
+    Runtime::new(RuntimeConfig {
+        cache_dir: Some(dir.to_owned()),
+        cache_max_bytes: max,
+    })
+    .unwrap()
 }
 
 fn entries(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -40,7 +44,9 @@ fn second_compile_comes_from_the_cache_and_runs() {
 fn corrupt_or_truncated_entries_are_recompiled_not_trusted() {
     let dir = tempfile::tempdir().unwrap();
     let wasm = fixture_wasm("kernel", UNKNOWN);
-    runtime_with_cache(dir.path(), None).compile("k", &wasm).unwrap();
+    runtime_with_cache(dir.path(), None)
+        .compile("k", &wasm)
+        .unwrap();
     let entry = entries(dir.path()).remove(0);
     let good = fs::read(&entry).unwrap();
 
@@ -48,7 +54,12 @@ fn corrupt_or_truncated_entries_are_recompiled_not_trusted() {
     let mid = flipped.len() / 2;
     flipped[mid] ^= 0x55; // one bit pattern in the machine code
     let truncated = good[..good.len() / 3].to_vec();
-    for (what, bytes) in [("flipped", flipped), ("truncated", truncated), ("garbage", b"hello".to_vec()), ("empty", vec![])] {
+    for (what, bytes) in [
+        ("flipped", flipped),
+        ("truncated", truncated),
+        ("garbage", b"hello".to_vec()),
+        ("empty", vec![]),
+    ] {
         fs::write(&entry, &bytes).unwrap();
         let rt = runtime_with_cache(dir.path(), None);
         let compiled = rt.compile("k", &wasm).unwrap();
@@ -56,7 +67,13 @@ fn corrupt_or_truncated_entries_are_recompiled_not_trusted() {
         let p = rt.load(&compiled, PluginConfig::new("k")).unwrap();
         assert_eq!(ok(&p, "echo", what.as_bytes()), what.as_bytes());
         // The bad entry was replaced by a good one.
-        assert!(runtime_with_cache(dir.path(), None).compile("k", &wasm).unwrap().from_cache(), "{what}");
+        assert!(
+            runtime_with_cache(dir.path(), None)
+                .compile("k", &wasm)
+                .unwrap()
+                .from_cache(),
+            "{what}"
+        );
     }
 }
 
@@ -69,10 +86,15 @@ fn an_entry_for_another_module_is_not_used() {
     rt.compile("a", &a).unwrap();
     let entry_a = entries(dir.path()).remove(0);
     rt.compile("b", &b).unwrap();
-    let entry_b = entries(dir.path()).into_iter().find(|p| *p != entry_a).unwrap();
+    let entry_b = entries(dir.path())
+        .into_iter()
+        .find(|p| *p != entry_a)
+        .unwrap();
     // Put a's artifact under b's name: the header names another module.
     fs::copy(&entry_a, &entry_b).unwrap();
-    let compiled = runtime_with_cache(dir.path(), None).compile("b", &b).unwrap();
+    let compiled = runtime_with_cache(dir.path(), None)
+        .compile("b", &b)
+        .unwrap();
     assert!(!compiled.from_cache());
     assert!(compiled.exports().contains(&"use_cache".to_owned()));
 }
@@ -91,12 +113,18 @@ fn the_cache_is_capped_least_recently_used_first() {
     let mut sha = Vec::new();
     for (i, m) in modules.iter().enumerate() {
         sha.push(rt.compile(&i.to_string(), m).unwrap().sha256().to_owned());
-        let entry = entries(dir.path()).into_iter().find(|p| p.to_string_lossy().contains(&sha[i])).unwrap();
+        let entry = entries(dir.path())
+            .into_iter()
+            .find(|p| p.to_string_lossy().contains(&sha[i]))
+            .unwrap();
         size.push(fs::metadata(entry).unwrap().len());
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     // Start over with the first three entries, capped so that the fourth evicts exactly one.
-    let last = entries(dir.path()).into_iter().find(|p| p.to_string_lossy().contains(&sha[3])).unwrap();
+    let last = entries(dir.path())
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(&sha[3]))
+        .unwrap();
     fs::remove_file(last).unwrap();
     let cap = size[0] + size[2] + size[3] + size[1] / 2;
     let rt = runtime_with_cache(dir.path(), Some(cap));
@@ -104,18 +132,33 @@ fn the_cache_is_capped_least_recently_used_first() {
     assert!(rt.compile("0", &modules[0]).unwrap().from_cache());
     std::thread::sleep(std::time::Duration::from_millis(20));
     assert!(!rt.compile("3", &modules[3]).unwrap().from_cache());
-    let names: Vec<String> = entries(dir.path()).iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = entries(dir.path())
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
     let present = |i: usize| names.iter().any(|n| n.contains(&sha[i]));
     assert!(present(0) && present(2) && present(3), "{names:?}");
-    assert!(!present(1), "the least recently used entry was kept: {names:?}");
-    let total: u64 = entries(dir.path()).iter().map(|p| fs::metadata(p).unwrap().len()).sum();
+    assert!(
+        !present(1),
+        "the least recently used entry was kept: {names:?}"
+    );
+    let total: u64 = entries(dir.path())
+        .iter()
+        .map(|p| fs::metadata(p).unwrap().len())
+        .sum();
     assert!(total <= cap);
 }
 
 #[test]
 fn invalid_wasm_is_a_compile_error_naming_the_plugin() {
-    let e = runtime().compile("broken", b"\0asm\x01\0\0\0garbage").unwrap_err().to_string();
+    let e = runtime()
+        .compile("broken", b"\0asm\x01\0\0\0garbage")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("broken") && e.contains("invalid wasm"), "{e}");
-    let e = runtime().compile("text", b"not wasm at all").unwrap_err().to_string();
+    let e = runtime()
+        .compile("text", b"not wasm at all")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("text"), "{e}");
 }

@@ -41,9 +41,15 @@ fn a_runaway_call_does_not_block_other_calls_or_plugins() {
     let runaway = thread::spawn(move || slow.call("infinite_loop", b"").unwrap_err().into_kind());
     thread::sleep(Duration::from_millis(100));
     for i in 0..20 {
-        assert_eq!(ok(&other, "echo", format!("{i}").as_bytes()), format!("{i}").as_bytes());
+        assert_eq!(
+            ok(&other, "echo", format!("{i}").as_bytes()),
+            format!("{i}").as_bytes()
+        );
     }
-    assert!(matches!(runaway.join().unwrap(), CallErrorKind::Timeout { .. }));
+    assert!(matches!(
+        runaway.join().unwrap(),
+        CallErrorKind::Timeout { .. }
+    ));
 }
 
 #[test]
@@ -67,5 +73,8 @@ fn shutdown_refuses_later_calls() {
     let p = kernel(UNKNOWN);
     assert_eq!(ok(&p, "echo", b"x"), b"x");
     p.shutdown();
-    assert!(matches!(err(&p, "echo", b"x"), CallErrorKind::Instantiate { .. }));
+    assert!(matches!(
+        err(&p, "echo", b"x"),
+        CallErrorKind::Instantiate { .. }
+    ));
 }

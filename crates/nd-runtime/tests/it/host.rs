@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use nd_runtime::{
-    CallErrorKind, HostError, HostImports, HostService, PluginConfig, RegisterError, Signature, Val,
-    ValType, USER_NAMESPACE,
+    CallErrorKind, HostError, HostImports, HostService, PluginConfig, RegisterError, Signature,
+    USER_NAMESPACE, Val, ValType,
 };
 use serde_json::json;
 
@@ -29,37 +29,58 @@ impl HostService for TestHost {
             "guest-error" => Err(HostError::Guest("lookup failed".into())),
             "empty-error" => Err(HostError::Guest(String::new())),
             "trap" => Err(HostError::Trap("service exploded".into())),
-            _ => Ok(nd_runtime::json_response(json!({"echo": request.to_string(), "missing": "", "zero": 0, "no": false}))),
+            _ => Ok(nd_runtime::json_response(
+                json!({"echo": request.to_string(), "missing": "", "zero": 0, "no": false}),
+            )),
         });
         imports.bytes(USER_NAMESPACE, "call_export", |ctx, name| {
             let name = String::from_utf8(name).map_err(|e| HostError::Trap(e.to_string()))?;
-            ctx.call_export(&name, b"").map_err(|e| HostError::Trap(e.to_string()))
+            ctx.call_export(&name, b"")
+                .map_err(|e| HostError::Trap(e.to_string()))
         });
-        imports.raw(USER_NAMESPACE, "add_i32", Signature::new([ValType::I32, ValType::I32], [ValType::I32]), |_, args| {
-            match args {
+        imports.raw(
+            USER_NAMESPACE,
+            "add_i32",
+            Signature::new([ValType::I32, ValType::I32], [ValType::I32]),
+            |_, args| match args {
                 [Val::I32(a), Val::I32(b)] => Ok(vec![Val::I32(a + b)]),
                 _ => Err(HostError::Trap("bad args".into())),
-            }
-        });
-        imports.raw(USER_NAMESPACE, "mul_f64", Signature::new([ValType::F64, ValType::F64], [ValType::F64]), |_, args| {
-            match args {
+            },
+        );
+        imports.raw(
+            USER_NAMESPACE,
+            "mul_f64",
+            Signature::new([ValType::F64, ValType::F64], [ValType::F64]),
+            |_, args| match args {
                 [Val::F64(a), Val::F64(b)] => Ok(vec![Val::F64(a * b)]),
                 _ => Err(HostError::Trap("bad args".into())),
-            }
-        });
+            },
+        );
         let notified = Arc::clone(&self.notified);
-        imports.raw(USER_NAMESPACE, "notify", Signature::new([ValType::I64], []), move |_, args| {
-            if let [Val::I64(v)] = args {
-                notified.store(*v, Ordering::SeqCst);
-            }
-            Ok(vec![])
-        });
-        imports.raw(USER_NAMESPACE, "pair", Signature::new([ValType::I64, ValType::I64], [ValType::I64]), |ctx, args| {
-            let [Val::I64(a), Val::I64(b)] = args else { return Err(HostError::Trap("bad args".into())) };
-            let mut joined = ctx.read(*a as u64)?;
-            joined.extend(ctx.read(*b as u64)?);
-            Ok(vec![Val::I64(ctx.write(&joined)? as i64)])
-        });
+        imports.raw(
+            USER_NAMESPACE,
+            "notify",
+            Signature::new([ValType::I64], []),
+            move |_, args| {
+                if let [Val::I64(v)] = args {
+                    notified.store(*v, Ordering::SeqCst);
+                }
+                Ok(vec![])
+            },
+        );
+        imports.raw(
+            USER_NAMESPACE,
+            "pair",
+            Signature::new([ValType::I64, ValType::I64], [ValType::I64]),
+            |ctx, args| {
+                let [Val::I64(a), Val::I64(b)] = args else {
+                    return Err(HostError::Trap("bad args".into()));
+                };
+                let mut joined = ctx.read(*a as u64)?;
+                joined.extend(ctx.read(*b as u64)?);
+                Ok(vec![Val::I64(ctx.write(&joined)? as i64)])
+            },
+        );
         imports.bytes("ndtest:host", "upper", |_, s| Ok(s.to_ascii_uppercase()));
         Ok(())
     }
@@ -76,10 +97,20 @@ fn json_functions_follow_the_navidrome_wire_rules() {
     for target in TARGETS {
         let p = hostfns(target, TestHost::default());
         // Zero values are omitted (json_response), the request arrives parsed.
-        assert_eq!(ok_str(&p, "call_json", r#"{"key":"k"}"#), r#"{"echo":"{\"key\":\"k\"}"}"#);
+        assert_eq!(
+            ok_str(&p, "call_json", r#"{"key":"k"}"#),
+            r#"{"echo":"{\"key\":\"k\"}"}"#
+        );
         // An unparsable request is answered with an error object, not a trap.
-        let out: serde_json::Value = serde_json::from_str(&ok_str(&p, "call_json", "not json")).unwrap();
-        assert!(out["error"].as_str().unwrap().starts_with("invalid request"), "{out}");
+        let out: serde_json::Value =
+            serde_json::from_str(&ok_str(&p, "call_json", "not json")).unwrap();
+        assert!(
+            out["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("invalid request"),
+            "{out}"
+        );
         // Handle 0 (empty string) reads as an empty request, i.e. `{}`.
         assert_eq!(ok_str(&p, "empty_arg", ""), r#"{"echo":"{}"}"#);
     }
@@ -87,18 +118,45 @@ fn json_functions_follow_the_navidrome_wire_rules() {
 
 #[test]
 fn guest_errors_become_error_objects_and_never_empty_ones() {
-    let p = hostfns(WASI, TestHost { json_mode: "guest-error", ..Default::default() });
-    assert_eq!(ok_str(&p, "call_json", "{}"), r#"{"error":"lookup failed"}"#);
-    let p = hostfns(WASI, TestHost { json_mode: "empty-error", ..Default::default() });
-    assert_eq!(ok_str(&p, "call_json", "{}"), r#"{"error":"unknown error"}"#);
+    let p = hostfns(
+        WASI,
+        TestHost {
+            json_mode: "guest-error",
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        ok_str(&p, "call_json", "{}"),
+        r#"{"error":"lookup failed"}"#
+    );
+    let p = hostfns(
+        WASI,
+        TestHost {
+            json_mode: "empty-error",
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        ok_str(&p, "call_json", "{}"),
+        r#"{"error":"unknown error"}"#
+    );
 }
 
 #[test]
 fn a_trapping_host_function_fails_the_call_with_its_name() {
-    let p = hostfns(UNKNOWN, TestHost { json_mode: "trap", ..Default::default() });
+    let p = hostfns(
+        UNKNOWN,
+        TestHost {
+            json_mode: "trap",
+            ..Default::default()
+        },
+    );
     assert_eq!(
         err(&p, "call_json", b"{}"),
-        CallErrorKind::HostFunction { function: "nd_json".into(), message: "service exploded".into() }
+        CallErrorKind::HostFunction {
+            function: "nd_json".into(),
+            message: "service exploded".into()
+        }
     );
 }
 
@@ -108,7 +166,10 @@ fn raw_signatures_and_custom_namespaces() {
         let host = TestHost::default();
         let notified = Arc::clone(&host.notified);
         let p = hostfns(target, host);
-        assert_eq!(ok_str(&p, "call_raw", ""), r#"{"add_i32":5,"mul_f64":6.0,"notify":"called","pair":"abcd"}"#);
+        assert_eq!(
+            ok_str(&p, "call_raw", ""),
+            r#"{"add_i32":5,"mul_f64":6.0,"notify":"called","pair":"abcd"}"#
+        );
         assert_eq!(notified.load(Ordering::SeqCst), 42);
         assert_eq!(ok_str(&p, "call_ns", "abc"), "ABC");
         assert_eq!(ok_str(&p, "host_roundtrip", "100"), "ok");
@@ -131,19 +192,40 @@ fn a_host_function_can_call_back_into_the_same_plugin() {
 #[test]
 fn missing_imports_fail_at_load_naming_function_namespace_and_permission() {
     fn hint(_ns: &str, name: &str) -> Option<String> {
-        (name == "cache_getstring").then(|| "provided by permission 'cache', not granted".to_owned())
+        (name == "cache_getstring")
+            .then(|| "provided by permission 'cache', not granted".to_owned())
     }
     let mut config = PluginConfig::new("ndhost");
     config.import_hint = Some(hint);
-    let e = runtime().load(&compiled("ndhost", WASI), config).unwrap_err().to_string();
+    let e = runtime()
+        .load(&compiled("ndhost", WASI), config)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("ndhost"), "{e}");
-    assert!(e.contains("\"cache_getstring\" is not exported in module \"extism:host/user\""), "{e}");
+    assert!(
+        e.contains("\"cache_getstring\" is not exported in module \"extism:host/user\""),
+        "{e}"
+    );
     assert!(e.contains("permission 'cache'"), "{e}");
 
     // hostfns without its host functions: every missing one is listed at once.
-    let e = runtime().load(&compiled("hostfns", WASI), PluginConfig::new("bare")).unwrap_err().to_string();
-    for name in ["nd_json", "add_i32", "mul_f64", "notify", "pair", "call_export", "upper"] {
-        assert!(e.contains(&format!("\"{name}\"")), "{name} missing from: {e}");
+    let e = runtime()
+        .load(&compiled("hostfns", WASI), PluginConfig::new("bare"))
+        .unwrap_err()
+        .to_string();
+    for name in [
+        "nd_json",
+        "add_i32",
+        "mul_f64",
+        "notify",
+        "pair",
+        "call_export",
+        "upper",
+    ] {
+        assert!(
+            e.contains(&format!("\"{name}\"")),
+            "{name} missing from: {e}"
+        );
     }
 }
 
@@ -156,13 +238,21 @@ fn a_signature_mismatch_is_a_load_error() {
         }
         fn register(&self, imports: &mut HostImports) -> Result<(), RegisterError> {
             TestHost::default().register(imports)?;
-            imports.raw(USER_NAMESPACE, "add_i32", Signature::new([ValType::I64], [ValType::I64]), |_, _| Ok(vec![]));
+            imports.raw(
+                USER_NAMESPACE,
+                "add_i32",
+                Signature::new([ValType::I64], [ValType::I64]),
+                |_, _| Ok(vec![]),
+            );
             Ok(())
         }
     }
     let mut config = PluginConfig::new("mismatch");
     config.services = vec![Arc::new(Wrong)];
-    let e = runtime().load(&compiled("hostfns", UNKNOWN), config).unwrap_err().to_string();
+    let e = runtime()
+        .load(&compiled("hostfns", UNKNOWN), config)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("add_i32") && e.contains("wrong"), "{e}");
 }
 
@@ -179,30 +269,54 @@ fn duplicate_and_failing_services_are_load_errors() {
     }
     let mut config = PluginConfig::new("svc");
     config.services = vec![Arc::new(Failing)];
-    let e = runtime().load(&compiled("kernel", UNKNOWN), config).unwrap_err().to_string();
-    assert!(e.contains("failing") && e.contains("database is locked"), "{e}");
+    let e = runtime()
+        .load(&compiled("kernel", UNKNOWN), config)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("failing") && e.contains("database is locked"),
+        "{e}"
+    );
 
     let mut config = PluginConfig::new("dup");
     config.services = vec![Arc::new(TestHost::default()), Arc::new(TestHost::default())];
-    let e = runtime().load(&compiled("hostfns", UNKNOWN), config).unwrap_err().to_string();
+    let e = runtime()
+        .load(&compiled("hostfns", UNKNOWN), config)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("registered twice"), "{e}");
 }
 
 #[test]
 fn env_imports_are_checked() {
-    let e = runtime().load_wasm(&wat_fixture("env_memory_import"), PluginConfig::new("m")).unwrap_err().to_string();
+    let e = runtime()
+        .load_wasm(&wat_fixture("env_memory_import"), PluginConfig::new("m"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("non-function exports of extism kernel"), "{e}");
-    let e = runtime().load_wasm(&wat_fixture("env_unknown_import"), PluginConfig::new("u")).unwrap_err().to_string();
-    assert!(e.contains("Invalid function import from extism:host/env: nonexistent"), "{e}");
+    let e = runtime()
+        .load_wasm(&wat_fixture("env_unknown_import"), PluginConfig::new("u"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("Invalid function import from extism:host/env: nonexistent"),
+        "{e}"
+    );
 }
 
 #[test]
 fn only_nullary_exports_are_callable() {
-    let p = runtime().load_wasm(&wat_fixture("export_shapes"), PluginConfig::new("shapes")).unwrap();
+    let p = runtime()
+        .load_wasm(&wat_fixture("export_shapes"), PluginConfig::new("shapes"))
+        .unwrap();
     assert_eq!(ok(&p, "ok_i32", b""), b"");
     assert_eq!(ok(&p, "ok_unit", b""), b"");
     for export in ["with_param", "two_results", "returns_i64", "not_a_function"] {
-        assert_eq!(err(&p, export, b""), CallErrorKind::FunctionNotFound, "{export}");
+        assert_eq!(
+            err(&p, export, b""),
+            CallErrorKind::FunctionNotFound,
+            "{export}"
+        );
     }
     let mut names: Vec<&str> = p.exports().collect();
     names.sort();
@@ -211,9 +325,20 @@ fn only_nullary_exports_are_callable() {
 
 #[test]
 fn initialisers_run_in_navidrome_order_once_per_instance() {
-    for (module, expected) in [("init_reactor", "i"), ("init_both", "i"), ("init_wrong_type", ""), ("init_hs", "ih")] {
-        let p = runtime().load_wasm(&wat_fixture(module), PluginConfig::new(module)).unwrap();
+    for (module, expected) in [
+        ("init_reactor", "i"),
+        ("init_both", "i"),
+        ("init_wrong_type", ""),
+        ("init_hs", "ih"),
+    ] {
+        let p = runtime()
+            .load_wasm(&wat_fixture(module), PluginConfig::new(module))
+            .unwrap();
         assert_eq!(ok_str(&p, "init_log", ""), expected, "{module}");
-        assert_eq!(ok_str(&p, "init_log", ""), expected, "{module}, second call (fresh instance)");
+        assert_eq!(
+            ok_str(&p, "init_log", ""),
+            expected,
+            "{module}, second call (fresh instance)"
+        );
     }
 }

@@ -19,7 +19,11 @@ const KERNEL_EDGES: &str = concat!(
 fn kernel_edge_cases_match_the_official_kernel() {
     for target in TARGETS {
         let p = kernel(target);
-        assert_eq!(ok_str(&p, "kernel_edges", "0123456789"), KERNEL_EDGES, "{target}");
+        assert_eq!(
+            ok_str(&p, "kernel_edges", "0123456789"),
+            KERNEL_EDGES,
+            "{target}"
+        );
     }
 }
 
@@ -40,10 +44,17 @@ fn payloads_of_every_size_cross_the_boundary_intact() {
     for target in TARGETS {
         let p = kernel(target);
         for n in [0usize, 1, 7, 8, 64 * 1024, 1024 * 1024, 8 * 1024 * 1024] {
-            assert_eq!(ok(&p, "payload", n.to_string().as_bytes()), pattern(n), "payload {n} on {target}");
+            assert_eq!(
+                ok(&p, "payload", n.to_string().as_bytes()),
+                pattern(n),
+                "payload {n} on {target}"
+            );
             let input: Vec<u8> = pattern(n).into_iter().rev().collect();
             assert_eq!(ok(&p, "echo", &input), input, "echo {n} on {target}");
-            assert_eq!(ok_str(&p, "consume", std::str::from_utf8(&[b'x'; 9]).unwrap()), "9");
+            assert_eq!(
+                ok_str(&p, "consume", std::str::from_utf8(&[b'x'; 9]).unwrap()),
+                "9"
+            );
         }
     }
 }
@@ -53,15 +64,25 @@ fn output_set_rules() {
     let p = kernel(UNKNOWN);
     assert_eq!(ok(&p, "output_interior", b""), b"234");
     let errors = runtime()
-        .load_wasm(&wat_fixture("errors"), nd_runtime::PluginConfig::new("errors"))
+        .load_wasm(
+            &wat_fixture("errors"),
+            nd_runtime::PluginConfig::new("errors"),
+        )
         .unwrap();
     assert_eq!(ok(&errors, "output_twice", b""), b"oo");
-    assert_eq!(ok(&errors, "output_cleared", b""), b"oops", "output_set(0,0) is ignored, as in Extism");
+    assert_eq!(
+        ok(&errors, "output_cleared", b""),
+        b"oops",
+        "output_set(0,0) is ignored, as in Extism"
+    );
     assert_eq!(ok(&errors, "error_reset", b""), b"");
     // error_set on an interior pointer: length() is 0, so there is no message; rc 1 decides.
     assert_eq!(
         err(&errors, "error_interior", b""),
-        nd_runtime::CallErrorKind::PluginError { message: "plugin call exited with code 1".into(), rc: 1 }
+        nd_runtime::CallErrorKind::PluginError {
+            message: "plugin call exited with code 1".into(),
+            rc: 1
+        }
     );
 }
 
@@ -72,10 +93,19 @@ fn config_is_read_through_config_get() {
         config.config.insert("greeting".into(), "hello".into());
         config.config.insert("empty".into(), String::new());
         let p = load("kernel", target, config);
-        assert_eq!(ok_str(&p, "config", "greeting"), r#"{"key":"greeting","value":"hello"}"#);
-        assert_eq!(ok_str(&p, "config", "absent"), r#"{"key":"absent","value":null}"#);
+        assert_eq!(
+            ok_str(&p, "config", "greeting"),
+            r#"{"key":"greeting","value":"hello"}"#
+        );
+        assert_eq!(
+            ok_str(&p, "config", "absent"),
+            r#"{"key":"absent","value":null}"#
+        );
         // Empty data maps to handle 0, which the PDK reads as absent (extism-abi §1.1).
-        assert_eq!(ok_str(&p, "config", "empty"), r#"{"key":"empty","value":null}"#);
+        assert_eq!(
+            ok_str(&p, "config", "empty"),
+            r#"{"key":"empty","value":null}"#
+        );
     }
 }
 
@@ -84,8 +114,15 @@ fn vars_live_for_one_instance_only() {
     for target in TARGETS {
         let p = kernel(target);
         assert_eq!(ok_str(&p, "vars", ""), "1");
-        assert_eq!(ok_str(&p, "vars", ""), "1", "a fresh instance per call: vars never persist");
-        assert_eq!(ok_str(&p, "var_roundtrip", "v"), r#"{"first":"v","after_remove":null}"#);
+        assert_eq!(
+            ok_str(&p, "vars", ""),
+            "1",
+            "a fresh instance per call: vars never persist"
+        );
+        assert_eq!(
+            ok_str(&p, "var_roundtrip", "v"),
+            r#"{"first":"v","after_remove":null}"#
+        );
         // A long-lived instance keeps its vars, like Extism's Plugin.
         let mut inst = p.instance().unwrap();
         assert_eq!(inst.call("vars", b"").unwrap(), b"1");

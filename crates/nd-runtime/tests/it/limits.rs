@@ -14,7 +14,12 @@ fn infinite_loop_times_out_with_deadline_exceeded() {
         let p = load("kernel", target, config);
         let started = Instant::now();
         let e = p.call("infinite_loop", b"").unwrap_err();
-        assert_eq!(e.kind(), &CallErrorKind::Timeout { limit: Duration::from_millis(200) });
+        assert_eq!(
+            e.kind(),
+            &CallErrorKind::Timeout {
+                limit: Duration::from_millis(200)
+            }
+        );
         assert!(e.to_string().contains("deadline exceeded"), "{e}");
         assert!(started.elapsed() >= Duration::from_millis(200));
         // The plugin still serves calls afterwards.
@@ -29,7 +34,12 @@ fn memory_bomb_is_reported_as_out_of_memory() {
         config.max_memory_bytes = 32 * 1024 * 1024;
         let p = load("kernel", target, config);
         let e = p.call("memory_bomb", b"").unwrap_err();
-        assert_eq!(e.kind(), &CallErrorKind::OutOfMemory { limit_bytes: 32 * 1024 * 1024 });
+        assert_eq!(
+            e.kind(),
+            &CallErrorKind::OutOfMemory {
+                limit_bytes: 32 * 1024 * 1024
+            }
+        );
         assert!(e.to_string().contains("out of memory"), "{e}");
         assert_eq!(ok(&p, "echo", b"after"), b"after");
     }
@@ -40,7 +50,10 @@ fn a_plain_trap_is_not_mistaken_for_out_of_memory() {
     let mut config = PluginConfig::new("trapper");
     config.max_memory_bytes = 32 * 1024 * 1024;
     let p = load("kernel", UNKNOWN, config);
-    assert!(matches!(err(&p, "memory_bomb", b""), CallErrorKind::OutOfMemory { .. }));
+    assert!(matches!(
+        err(&p, "memory_bomb", b""),
+        CallErrorKind::OutOfMemory { .. }
+    ));
     assert!(matches!(err(&p, "trap", b""), CallErrorKind::Trap { .. }));
 }
 
@@ -50,7 +63,10 @@ fn input_larger_than_the_memory_cap_fails_cleanly() {
     config.max_memory_bytes = 2 * 1024 * 1024;
     let p = load("kernel", UNKNOWN, config);
     let big = vec![b'a'; 4 * 1024 * 1024];
-    assert!(matches!(err(&p, "echo", &big), CallErrorKind::OutOfMemory { .. }));
+    assert!(matches!(
+        err(&p, "echo", &big),
+        CallErrorKind::OutOfMemory { .. }
+    ));
     assert_eq!(ok(&p, "echo", b"small"), b"small");
 }
 
@@ -76,7 +92,10 @@ fn vars_can_be_disabled() {
     let p = load("kernel", UNKNOWN, config);
     assert_eq!(
         err(&p, "vars", b""),
-        CallErrorKind::HostFunction { function: "var_set".into(), message: "Vars are disabled by this host".into() }
+        CallErrorKind::HostFunction {
+            function: "var_set".into(),
+            message: "Vars are disabled by this host".into()
+        }
     );
 }
 
@@ -86,5 +105,11 @@ fn output_is_capped() {
     config.max_output_bytes = 1000;
     let p = load("kernel", UNKNOWN, config);
     assert_eq!(ok(&p, "payload", b"1000").len(), 1000);
-    assert_eq!(err(&p, "payload", b"1001"), CallErrorKind::OutputTooLarge { size: 1001, limit: 1000 });
+    assert_eq!(
+        err(&p, "payload", b"1001"),
+        CallErrorKind::OutputTooLarge {
+            size: 1001,
+            limit: 1000
+        }
+    );
 }

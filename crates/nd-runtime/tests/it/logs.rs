@@ -13,7 +13,11 @@ fn with_level(id: &str, target: &str, level: LogLevel) -> nd_runtime::Plugin {
 }
 
 fn levels(id: &str) -> Vec<String> {
-    captured(id).into_iter().filter(|c| c.stream.is_none()).map(|c| c.level).collect()
+    captured(id)
+        .into_iter()
+        .filter(|c| c.stream.is_none())
+        .map(|c| c.level)
+        .collect()
 }
 
 #[test]
@@ -46,6 +50,16 @@ fn stdout_and_stderr_become_log_lines() {
     let p = with_level(id, WASI, LogLevel::Info);
     assert_eq!(ok_str(&p, "stdio", "printed"), "ok");
     let lines = captured(id);
-    assert!(lines.iter().any(|c| c.stream.as_deref() == Some("stdout") && c.message == "printed"), "{lines:?}");
-    assert!(lines.iter().any(|c| c.stream.as_deref() == Some("stderr") && c.message == "printed"), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|c| c.stream.as_deref() == Some("stdout") && c.message == "printed"),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|c| c.stream.as_deref() == Some("stderr") && c.message == "printed"),
+        "{lines:?}"
+    );
 }

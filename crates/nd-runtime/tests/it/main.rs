@@ -1,5 +1,13 @@
 //! Integration tests of nd-runtime through its public API, on real fixture plugins built from
 //! source with the official extism-pdk (`cargo xtask build-plugins`).
 
-mod support;
+mod cache;
 mod calls;
+mod concurrency;
+mod differential;
+mod host;
+mod kernel_abi;
+mod limits;
+mod logs;
+mod support;
+mod wasi;

@@ -17,17 +17,28 @@ pub fn workspace_root() -> PathBuf {
 
 /// Bytes of a fixture module. Panics (failing the test) when fixtures were not built.
 pub fn fixture_wasm(name: &str, target: &str) -> Vec<u8> {
-    let path = workspace_root().join("target/fixtures").join(target).join(format!("{name}.wasm"));
+    let path = workspace_root()
+        .join("target/fixtures")
+        .join(target)
+        .join(format!("{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| {
-        panic!("fixture {} missing ({e}); run `cargo xtask build-plugins`", path.display())
+        panic!(
+            "fixture {} missing ({e}); run `cargo xtask build-plugins`",
+            path.display()
+        )
     })
 }
 
 /// Bytes of a hand-written WAT fixture, compiled by xtask.
 pub fn wat_fixture(name: &str) -> Vec<u8> {
-    let path = workspace_root().join("target/fixtures/wat").join(format!("{name}.wasm"));
+    let path = workspace_root()
+        .join("target/fixtures/wat")
+        .join(format!("{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| {
-        panic!("fixture {} missing ({e}); run `cargo xtask build-plugins`", path.display())
+        panic!(
+            "fixture {} missing ({e}); run `cargo xtask build-plugins`",
+            path.display()
+        )
     })
 }
 
@@ -45,13 +56,17 @@ pub fn compiled(name: &str, target: &str) -> Compiled {
     if let Some(c) = cache.lock().unwrap().get(&key) {
         return c.clone();
     }
-    let c = runtime().compile(name, &fixture_wasm(name, target)).expect("compile fixture");
+    let c = runtime()
+        .compile(name, &fixture_wasm(name, target))
+        .expect("compile fixture");
     cache.lock().unwrap().insert(key, c.clone());
     c
 }
 
 pub fn load(name: &str, target: &str, config: PluginConfig) -> Plugin {
-    runtime().load(&compiled(name, target), config).expect("load fixture")
+    runtime()
+        .load(&compiled(name, target), config)
+        .expect("load fixture")
 }
 
 pub fn kernel(target: &str) -> Plugin {
@@ -59,7 +74,9 @@ pub fn kernel(target: &str) -> Plugin {
 }
 
 pub fn ok(plugin: &Plugin, export: &str, input: &[u8]) -> Vec<u8> {
-    plugin.call(export, input).unwrap_or_else(|e| panic!("{export} failed: {e}"))
+    plugin
+        .call(export, input)
+        .unwrap_or_else(|e| panic!("{export} failed: {e}"))
 }
 
 pub fn ok_str(plugin: &Plugin, export: &str, input: &str) -> String {
@@ -68,7 +85,10 @@ pub fn ok_str(plugin: &Plugin, export: &str, input: &str) -> String {
 
 pub fn err(plugin: &Plugin, export: &str, input: &[u8]) -> CallErrorKind {
     match plugin.call(export, input) {
-        Ok(out) => panic!("{export} succeeded with {:?}", String::from_utf8_lossy(&out)),
+        Ok(out) => panic!(
+            "{export} succeeded with {:?}",
+            String::from_utf8_lossy(&out)
+        ),
         Err(e) => {
             assert_eq!(e.plugin(), plugin.id());
             assert_eq!(e.export(), export);
@@ -135,5 +155,11 @@ pub fn captured(plugin: &str) -> Vec<Captured> {
         let subscriber = tracing_subscriber::registry().with(CaptureLayer);
         tracing::subscriber::set_global_default(subscriber).expect("set subscriber");
     });
-    CAPTURED.lock().unwrap().iter().filter(|c| c.plugin == plugin).cloned().collect()
+    CAPTURED
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| c.plugin == plugin)
+        .cloned()
+        .collect()
 }

@@ -31,16 +31,26 @@ fn read_only_mount_reads_but_refuses_writes_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("song.txt"), "la la la").unwrap();
     fs::create_dir(dir.path().join("album")).unwrap();
-    let p = with_mounts(vec![Mount { guest: "/libraries/1".into(), host: dir.path().into(), writable: false }]);
+    let p = with_mounts(vec![Mount {
+        guest: "/libraries/1".into(),
+        host: dir.path().into(),
+        writable: false,
+    }]);
 
     assert_eq!(ok_str(&p, "wasi_read", "/libraries/1/song.txt"), "la la la");
     assert_eq!(ok_str(&p, "wasi_list", "/libraries/1"), "album\nsong.txt");
 
     let e = plugin_error(err(&p, "wasi_write", b"/libraries/1/new.txt"));
     assert!(!e.is_empty());
-    assert!(!dir.path().join("new.txt").exists(), "a refused write must not create the file ({e})");
+    assert!(
+        !dir.path().join("new.txt").exists(),
+        "a refused write must not create the file ({e})"
+    );
     plugin_error(err(&p, "wasi_write", b"/libraries/1/song.txt"));
-    assert_eq!(fs::read_to_string(dir.path().join("song.txt")).unwrap(), "la la la");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("song.txt")).unwrap(),
+        "la la la"
+    );
 
     plugin_error(err(&p, "wasi_symlink", b"song.txt|/libraries/1/link"));
     assert!(fs::symlink_metadata(dir.path().join("link")).is_err());
@@ -49,16 +59,27 @@ fn read_only_mount_reads_but_refuses_writes_and_creates_nothing() {
 #[test]
 fn read_write_mount_writes_but_refuses_symlinks() {
     let dir = tempfile::tempdir().unwrap();
-    let p = with_mounts(vec![Mount { guest: "/storage".into(), host: dir.path().into(), writable: true }]);
+    let p = with_mounts(vec![Mount {
+        guest: "/storage".into(),
+        host: dir.path().into(),
+        writable: true,
+    }]);
     assert_eq!(ok_str(&p, "wasi_write", "/storage/w.txt"), "written");
     assert_eq!(fs::read_to_string(dir.path().join("w.txt")).unwrap(), "x");
     assert_eq!(ok_str(&p, "wasi_read", "/storage/w.txt"), "x");
 
-    for link in ["w.txt|/storage/link", "/etc/passwd|/storage/abs", "../../etc|/storage/up"] {
+    for link in [
+        "w.txt|/storage/link",
+        "/etc/passwd|/storage/abs",
+        "../../etc|/storage/up",
+    ] {
         plugin_error(err(&p, "wasi_symlink", link.as_bytes()));
     }
     for name in ["link", "abs", "up"] {
-        assert!(fs::symlink_metadata(dir.path().join(name)).is_err(), "symlink {name} was created");
+        assert!(
+            fs::symlink_metadata(dir.path().join(name)).is_err(),
+            "symlink {name} was created"
+        );
     }
 }
 
@@ -68,7 +89,11 @@ fn paths_cannot_leave_the_mount() {
     fs::write(outer.path().join("secret.txt"), "secret").unwrap();
     let inner = outer.path().join("lib");
     fs::create_dir(&inner).unwrap();
-    let p = with_mounts(vec![Mount { guest: "/libraries/1".into(), host: inner.clone(), writable: true }]);
+    let p = with_mounts(vec![Mount {
+        guest: "/libraries/1".into(),
+        host: inner.clone(),
+        writable: true,
+    }]);
     for path in [
         "/libraries/1/../secret.txt",
         "/libraries/1/../../secret.txt",
@@ -88,7 +113,11 @@ fn existing_symlinks_inside_a_library_are_followed() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("real.txt"), "real").unwrap();
     std::os::unix::fs::symlink("real.txt", dir.path().join("alias.txt")).unwrap();
-    let p = with_mounts(vec![Mount { guest: "/libraries/2".into(), host: dir.path().into(), writable: false }]);
+    let p = with_mounts(vec![Mount {
+        guest: "/libraries/2".into(),
+        host: dir.path().into(),
+        writable: false,
+    }]);
     assert_eq!(ok_str(&p, "wasi_read", "/libraries/2/alias.txt"), "real");
 }
 
@@ -105,8 +134,14 @@ fn a_mount_point_must_be_absolute_and_local() {
     let dir = tempfile::tempdir().unwrap();
     for guest in ["relative", "/a/../b"] {
         let mut config = PluginConfig::new("badmount");
-        config.mounts = vec![Mount { guest: guest.into(), host: dir.path().into(), writable: false }];
-        let e = runtime().load(&compiled("kernel", WASI), config).unwrap_err();
+        config.mounts = vec![Mount {
+            guest: guest.into(),
+            host: dir.path().into(),
+            writable: false,
+        }];
+        let e = runtime()
+            .load(&compiled("kernel", WASI), config)
+            .unwrap_err();
         assert!(e.to_string().contains("mount point"), "{e}");
     }
 }
@@ -117,7 +152,50 @@ fn symlinked_directories_inside_a_library_are_followed() {
     fs::create_dir(dir.path().join("real")).unwrap();
     fs::write(dir.path().join("real/track.txt"), "t").unwrap();
     std::os::unix::fs::symlink("real", dir.path().join("linked")).unwrap();
-    let p = with_mounts(vec![Mount { guest: "/libraries/3".into(), host: dir.path().into(), writable: false }]);
-    assert_eq!(ok_str(&p, "wasi_read", "/libraries/3/linked/track.txt"), "t");
+    let p = with_mounts(vec![Mount {
+        guest: "/libraries/3".into(),
+        host: dir.path().into(),
+        writable: false,
+    }]);
+    assert_eq!(
+        ok_str(&p, "wasi_read", "/libraries/3/linked/track.txt"),
+        "t"
+    );
     assert_eq!(ok_str(&p, "wasi_list", "/libraries/3/linked"), "track.txt");
+}
+
+#[test]
+fn errors_match_a_host_that_preopens_only_the_mounts() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("a")).unwrap();
+    fs::write(dir.path().join("a/f.txt"), "f").unwrap();
+    let p = with_mounts(vec![
+        Mount {
+            guest: "/data".into(),
+            host: dir.path().join("a"),
+            writable: false,
+        },
+        Mount {
+            guest: "/rw".into(),
+            host: dir.path().into(),
+            writable: true,
+        },
+    ]);
+    // Outside every mount: no such file (wasix's virtual root is not announced as a preopen).
+    for path in ["/etc/hostname", "missing.txt", "/"] {
+        let e = plugin_error(err(
+            &p,
+            if path == "/" {
+                "wasi_list"
+            } else {
+                "wasi_read"
+            },
+            path.as_bytes(),
+        ));
+        assert!(e.contains("No such file or directory"), "{path}: {e}");
+    }
+    // Climbing out of a mount: not permitted, as in Navidrome's jail.
+    let e = plugin_error(err(&p, "wasi_read", b"/data/../rw/a/f.txt"));
+    assert!(e.contains("Operation not permitted"), "{e}");
+    assert_eq!(ok_str(&p, "wasi_read", "/data/./f.txt"), "f");
 }

@@ -1,0 +1,336 @@
+//! `ndp info`: reads a package, compiles its module (no plugin code runs) and reports the
+//! manifest, permissions, detected capabilities, the load-time problems Navidrome would
+//! refuse the plugin for, the hashes, and every import with whether this host provides it.
+//!
+//! Gathering lives here ([`Info`], [`ImportStatus`]); rendering as text or JSON lives in
+//! [`crate::output`].
+
+use std::path::{Path, PathBuf};
+
+use nd_manifest::abi::{
+    self, ALWAYS_AVAILABLE, Capability, HOST_MODULE, capability_rules, detect_capabilities,
+    import_rules, is_known_host_function, permission_for_host_function,
+};
+use nd_manifest::{Diagnostic, Package};
+
+use crate::{CacheChoice, Failure, InfoArgs, load, output};
+
+/// The WASI module a plugin may import (Navidrome always enables WASI).
+pub(crate) const WASI_MODULE: &str = "wasi_snapshot_preview1";
+
+/// The import module of the Extism kernel and runtime functions.
+pub(crate) const ENV_MODULE: &str = "extism:host/env";
+
+/// Every `extism:host/env` function a host provides (navidrome-plugin-abi.md §2.2).
+const ENV_FUNCTIONS: &[&str] = &[
+    "alloc",
+    "free",
+    "length",
+    "length_unsafe",
+    "load_u8",
+    "load_u64",
+    "store_u8",
+    "store_u64",
+    "input_length",
+    "input_offset",
+    "input_load_u8",
+    "input_load_u64",
+    "input_set",
+    "output_set",
+    "output_length",
+    "output_offset",
+    "error_set",
+    "error_get",
+    "reset",
+    "memory_bytes",
+    "config_get",
+    "var_get",
+    "var_set",
+    "http_request",
+    "http_status_code",
+    "http_headers",
+    "log_trace",
+    "log_debug",
+    "log_info",
+    "log_warn",
+    "log_error",
+    "get_log_level",
+];
+
+/// The Navidrome host services (by permission key, or [`ALWAYS_AVAILABLE`] for config)
+/// that this build of ndp links into plugins. None yet: they come with nd-manager.
+const SERVICES_IN_THIS_BUILD: &[&str] = &[];
+
+/// Whether this build links the service behind a permission key.
+pub(crate) fn service_in_this_build(permission: &str) -> bool {
+    SERVICES_IN_THIS_BUILD.contains(&permission)
+}
+
+/// Whether this host provides one import, and why not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ImportStatus {
+    /// An `extism:host/env` function of the Extism kernel or runtime.
+    Extism,
+    /// A WASI preview 1 function.
+    Wasi,
+    /// An `extism:host/env` name that Extism does not define.
+    UnknownEnvFunction,
+    /// A non-function import from `extism:host/env` (such as its memory), which Extism
+    /// never exports to plugins.
+    EnvNotAFunction,
+    /// An `extism:host/user` function of a Navidrome host service.
+    Service {
+        /// The permission key, or [`ALWAYS_AVAILABLE`].
+        permission: &'static str,
+        /// Whether the manifest requests the permission (always true for config).
+        granted: bool,
+        /// Whether the function is one the service is known to have (a newer Navidrome
+        /// may have more under the same prefix).
+        known_function: bool,
+        /// Whether this build links the service.
+        available: bool,
+    },
+    /// An `extism:host/user` function that no Navidrome service provides.
+    UnknownUserFunction,
+    /// An import from a module this host does not know.
+    UnknownModule,
+}
+
+impl ImportStatus {
+    /// Classifies the import `module::name` of a plugin whose manifest is `package`'s.
+    pub(crate) fn of(package: &Package, module: &str, name: &str, ty: &str) -> ImportStatus {
+        match module {
+            ENV_MODULE if !ty.starts_with('(') => ImportStatus::EnvNotAFunction,
+            ENV_MODULE if ENV_FUNCTIONS.contains(&name) => ImportStatus::Extism,
+            ENV_MODULE => ImportStatus::UnknownEnvFunction,
+            // nd-runtime also accepts the pre-release name of WASI preview 1.
+            WASI_MODULE | "wasi_unstable" => ImportStatus::Wasi,
+            HOST_MODULE => match permission_for_host_function(name) {
+                Some(permission) => {
+                    let granted = permission == ALWAYS_AVAILABLE
+                        || package.manifest.permissions.has(permission);
+                    ImportStatus::Service {
+                        permission,
+                        granted,
+                        known_function: is_known_host_function(name),
+                        available: service_in_this_build(permission),
+                    }
+                }
+                None => ImportStatus::UnknownUserFunction,
+            },
+            _ => ImportStatus::UnknownModule,
+        }
+    }
+
+    /// Whether loading the plugin here would resolve this import.
+    pub(crate) fn provided(&self) -> bool {
+        match self {
+            ImportStatus::Extism | ImportStatus::Wasi => true,
+            ImportStatus::Service {
+                granted, available, ..
+            } => *granted && *available,
+            _ => false,
+        }
+    }
+
+    /// A stable one-word code for JSON.
+    pub(crate) fn code(&self) -> &'static str {
+        match self {
+            ImportStatus::Extism | ImportStatus::Wasi => "provided",
+            ImportStatus::Service { granted: false, .. } => "permission_not_granted",
+            ImportStatus::Service {
+                available: false, ..
+            } => "service_not_available",
+            ImportStatus::Service { .. } => "provided",
+            ImportStatus::UnknownEnvFunction
+            | ImportStatus::EnvNotAFunction
+            | ImportStatus::UnknownUserFunction
+            | ImportStatus::UnknownModule => "unknown",
+        }
+    }
+
+    /// The permission behind a Navidrome service import.
+    pub(crate) fn permission(&self) -> Option<&'static str> {
+        match self {
+            ImportStatus::Service { permission, .. } => Some(permission),
+            _ => None,
+        }
+    }
+
+    /// The explanation shown to people.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            ImportStatus::Extism => "provided (Extism runtime)".to_owned(),
+            ImportStatus::Wasi => "provided (WASI preview 1)".to_owned(),
+            ImportStatus::UnknownEnvFunction => {
+                format!("not provided: {ENV_MODULE} has no function of that name")
+            }
+            ImportStatus::EnvNotAFunction => {
+                format!("not provided: {ENV_MODULE} exports only functions to plugins")
+            }
+            ImportStatus::Service {
+                permission,
+                granted,
+                known_function,
+                available,
+            } => {
+                let mut text = if *permission == ALWAYS_AVAILABLE {
+                    "Navidrome config service (always granted)".to_owned()
+                } else if *granted {
+                    format!("needs permission '{permission}' (granted)")
+                } else {
+                    format!("needs permission '{permission}' (not granted)")
+                };
+                if *granted {
+                    text.push_str(if *available {
+                        " — provided"
+                    } else {
+                        " — service not available in this build"
+                    });
+                }
+                if !known_function {
+                    text.push_str(&format!(
+                        "; not a function Navidrome's '{permission}' service is known to have"
+                    ));
+                }
+                text
+            }
+            ImportStatus::UnknownUserFunction => {
+                "unknown to this host: no Navidrome host service provides it".to_owned()
+            }
+            ImportStatus::UnknownModule => "unknown to this host: unknown import module".to_owned(),
+        }
+    }
+}
+
+/// One import of the module.
+#[derive(Debug, Clone)]
+pub(crate) struct Import {
+    /// The import module, such as `extism:host/env`.
+    pub(crate) module: String,
+    /// The imported name.
+    pub(crate) name: String,
+    /// The wasm type, such as `(i64) -> i64`, or `memory`.
+    pub(crate) ty: String,
+    /// Whether this host provides it.
+    pub(crate) status: ImportStatus,
+}
+
+/// How the compilation cache was used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CacheUse {
+    /// No cache directory.
+    Disabled,
+    /// The artifact came from the cache.
+    Hit(PathBuf),
+    /// The module was compiled (and stored in the cache).
+    Miss(PathBuf),
+}
+
+/// Everything `ndp info` reports.
+#[derive(Debug)]
+pub(crate) struct Info<'a> {
+    /// The file as given.
+    pub(crate) file: &'a Path,
+    /// The package.
+    pub(crate) package: &'a Package,
+    /// Capabilities detected from the exports.
+    pub(crate) capabilities: Vec<Capability>,
+    /// Load-time problems Navidrome would refuse the plugin for: capability rules, then
+    /// import rules.
+    pub(crate) problems: Vec<Diagnostic>,
+    /// Function exports, sorted.
+    pub(crate) exports: Vec<String>,
+    /// Every import, grouped by module: Extism, Navidrome, WASI, others.
+    pub(crate) imports: Vec<Import>,
+    /// How the compilation cache was used.
+    pub(crate) cache: CacheUse,
+}
+
+impl Info<'_> {
+    /// Whether every import is provided, so that the plugin loads in this build.
+    pub(crate) fn runs_in_this_build(&self) -> bool {
+        self.imports.iter().all(|i| i.status.provided())
+    }
+}
+
+/// Gathers the report.
+pub(crate) fn gather<'a>(
+    file: &'a Path,
+    package: &'a Package,
+    compiled: &nd_runtime::Compiled,
+    cache_dir: Option<&Path>,
+) -> Info<'a> {
+    let mut exports = compiled.exports();
+    exports.sort();
+    exports.dedup();
+    let capabilities = detect_capabilities(exports.iter().map(String::as_str));
+    let mut imports: Vec<Import> = compiled
+        .imports()
+        .into_iter()
+        .map(|import| {
+            let ty = import.ty.clone();
+            let status = ImportStatus::of(package, &import.module, &import.name, &ty);
+            Import {
+                module: import.module,
+                name: import.name,
+                ty,
+                status,
+            }
+        })
+        .collect();
+    // Grouped by module (stable, so each module keeps the module's own order).
+    imports.sort_by_key(|i| match i.module.as_str() {
+        ENV_MODULE => 0,
+        HOST_MODULE => 1,
+        WASI_MODULE => 2,
+        _ => 3,
+    });
+    let mut problems = capability_rules(
+        &package.manifest,
+        &capabilities,
+        exports.iter().map(String::as_str),
+    );
+    problems.extend(import_rules(
+        &package.manifest,
+        imports
+            .iter()
+            .filter(|i| i.module == abi::HOST_MODULE)
+            .map(|i| i.name.as_str()),
+    ));
+    let cache = match cache_dir {
+        None => CacheUse::Disabled,
+        Some(dir) if compiled.from_cache() => CacheUse::Hit(dir.to_owned()),
+        Some(dir) => CacheUse::Miss(dir.to_owned()),
+    };
+    Info {
+        file,
+        package,
+        capabilities,
+        problems,
+        exports,
+        imports,
+        cache,
+    }
+}
+
+/// Runs `ndp info`.
+pub(crate) fn run(args: &InfoArgs, cache: &CacheChoice) -> Result<(), Failure> {
+    let package = load::read_package(&args.file)?;
+    let started = load::runtime(cache)?;
+    let compiled = load::compile(&started.runtime, &package, &args.file)?;
+    let info = gather(
+        &args.file,
+        &package,
+        &compiled,
+        started.cache_dir.as_deref(),
+    );
+    if args.json {
+        output::print_info_json(&info)
+    } else {
+        output::print_info_human(&info)
+    }
+}
+
+#[cfg(test)]
+mod tests;
