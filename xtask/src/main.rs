@@ -13,6 +13,8 @@
 //! It deliberately has no argument-parsing dependency: the commands take few arguments, and every
 //! other tool it needs (cargo, rustc) is run as a subprocess.
 
+mod bench;
+mod demo;
 mod fixtures;
 mod ndp;
 mod venv;
@@ -31,6 +33,8 @@ commands:
                        into target/fixtures/ (alias: fixtures)
   test [ARGS...]       build-plugins and venv, then cargo test --release --workspace ARGS...
   venv                 create target/venv with the official Extism runtime (PyPI extism)
+  demo                 build the fixtures and ndp, then show ndp inspecting and calling them
+  bench [--rounds N]   measure ndp against the official Extism runtime, write BENCHMARKS.md
   wasm-info FILE...    print the imports and exports of wasm modules
   help                 print this message";
 
@@ -66,8 +70,11 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
             Ok(())
         }
         "wasm-info" => wasm_info(rest),
-        // Reserved for other engineers: `bench`, `ci` (fmt, clippy, fixtures, test).
-        "bench" | "ci" => bail!("`cargo xtask {cmd}` is not implemented yet"),
+        "bench" => bench::run(&root(), rest),
+        "demo" => {
+            no_args(cmd, rest)?;
+            demo::run(&root())
+        }
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
@@ -90,12 +97,12 @@ fn root() -> PathBuf {
 }
 
 /// The cargo that runs us (`cargo run` sets `CARGO`), else the one on `PATH`.
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
 /// Runs `cmd` and fails, naming it, unless it exits successfully.
-fn run_status(cmd: &mut Command) -> anyhow::Result<()> {
+pub(crate) fn run_status(cmd: &mut Command) -> anyhow::Result<()> {
     let status = cmd
         .status()
         .with_context(|| format!("could not start {cmd:?}"))?;

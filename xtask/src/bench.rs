@@ -1,0 +1,155 @@
+//! `cargo xtask bench`: measures ndp and the official Extism runtime on the same fixture
+//! `.wasm` files in the same run, prints ndp/extism ratios, and rewrites `BENCHMARKS.md`.
+//!
+//! - ndp: `cargo bench -p nd-runtime --bench ndp` (public API of nd-runtime).
+//! - Extism: `bench/extism-ref`, its own cargo workspace on the `extism` crate 1.41 (Wasmtime 49),
+//!   built into `target/extism-ref`. Wasmtime 49 declares rust-version 1.96 while this machine
+//!   has 1.95, so it is built with `--ignore-rust-version` (it compiles and runs fine).
+//! - The kernel design experiment: `cargo bench -p nd-runtime --bench kernel_choice`, whose
+//!   table is copied into the report.
+//!
+//! Both sides print `{"runtime":..,"cases":{name:{"p50_us",..}}}`; cases that exist on both
+//! sides get a ratio. `--rounds N` multiplies iteration counts on both sides.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Stdio;
+
+use anyhow::{Context, bail};
+
+use crate::{cargo, fixtures};
+
+/// Case name, what it measures, and whether a target applies (ratio must be ≤ the bound).
+const CASES: &[(&str, &str, Option<f64>)] = &[
+    ("fresh_count_vowels", "fresh instance per call, count vowels of a 1 KB scrobble JSON", Some(0.5)),
+    ("fresh_count_vowels_inline", "same, instance created on the call's critical path (ndp only: no preparation)", None),
+    ("reused_count_vowels", "reused instance, same call", None),
+    ("host_roundtrip_x100", "reused instance, export making 100 host-function calls", Some(1.0)),
+    ("fresh_echo_64k", "fresh instance, echo 64 KiB", None),
+    ("fresh_echo_1m", "fresh instance, echo 1 MiB", Some(1.0)),
+    ("fresh_echo_1m_inline", "same, instance created on the critical path", None),
+    ("reused_echo_1m", "reused instance, echo 1 MiB", None),
+    ("compile_cold", "compile kernel.wasm (349 KB) without cache", None),
+    ("compile_cached", "load kernel.wasm from the on-disk compilation cache", Some(1.0)),
+];
+
+type Cases = BTreeMap<String, f64>;
+
+fn parse(json: &str) -> anyhow::Result<(String, Cases)> {
+    let line = json.lines().rev().find(|l| l.starts_with('{')).context("no JSON line in output")?;
+    let value: serde_json::Value = serde_json::from_str(line)?;
+    let runtime = value["runtime"].as_str().unwrap_or("?").to_owned();
+    let mut cases = Cases::new();
+    for (name, stats) in value["cases"].as_object().context("no cases")? {
+        cases.insert(name.clone(), stats["p50_us"].as_f64().context("no p50_us")?);
+    }
+    Ok((runtime, cases))
+}
+
+fn output(cmd: &mut std::process::Command) -> anyhow::Result<String> {
+    let out = cmd.stderr(Stdio::inherit()).output().with_context(|| format!("could not start {cmd:?}"))?;
+    if !out.status.success() {
+        bail!("{cmd:?} failed: {}", out.status);
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn fmt_us(us: f64) -> String {
+    if us >= 10_000.0 { format!("{:.1} ms", us / 1000.0) } else { format!("{us:.1} µs") }
+}
+
+pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
+    let rounds = match args {
+        [] => "1".to_owned(),
+        [flag, n] if flag == "--rounds" => n.clone(),
+        _ => bail!("usage: cargo xtask bench [--rounds N]"),
+    };
+    fixtures::build(root)?;
+    let fixtures = root.join("target/fixtures/wasm32-wasip1");
+    let kernel = fixtures.join("kernel.wasm");
+    let hostfns = fixtures.join("hostfns.wasm");
+    let scrobble = root.join("bench/extism-ref/scrobble.json");
+
+    eprintln!("building bench/extism-ref (the official runtime; a cold build takes ~20 min)");
+    crate::run_status(
+        cargo()
+            .current_dir(root.join("bench/extism-ref"))
+            .env("CARGO_TARGET_DIR", root.join("target/extism-ref"))
+            .args(["build", "--release", "--ignore-rust-version"]),
+    )?;
+
+    eprintln!("measuring ndp");
+    let ndp = output(
+        cargo()
+            .current_dir(root)
+            .args(["bench", "-p", "nd-runtime", "--bench", "ndp", "--", "--kernel-wasm"])
+            .arg(&kernel)
+            .arg("--hostfns-wasm")
+            .arg(&hostfns)
+            .arg("--scrobble")
+            .arg(&scrobble)
+            .args(["--rounds", &rounds]),
+    )?;
+    eprintln!("measuring the official Extism runtime");
+    let extism = output(
+        std::process::Command::new(root.join("target/extism-ref/release/extism-ref"))
+            .env_remove("RUST_BACKTRACE")
+            .arg("--kernel-wasm")
+            .arg(&kernel)
+            .arg("--hostfns-wasm")
+            .arg(&hostfns)
+            .args(["--rounds", &rounds]),
+    )?;
+    eprintln!("measuring the kernel design experiment");
+    let kernel_choice = output(cargo().current_dir(root).args(["bench", "-p", "nd-runtime", "--bench", "kernel_choice"]))?;
+
+    let (ndp_name, ndp) = parse(&ndp)?;
+    let (extism_name, extism) = parse(&extism)?;
+    let mut table = String::new();
+    writeln!(table, "| case | what | ndp p50 | extism p50 | ndp/extism | target |")?;
+    writeln!(table, "|---|---|---|---|---|---|")?;
+    for (name, what, target) in CASES {
+        let Some(n) = ndp.get(*name) else { continue };
+        let base = name.trim_end_matches("_inline");
+        let (e, ratio) = match extism.get(base) {
+            Some(e) => (fmt_us(*e), format!("{:.2}×", n / e)),
+            None => ("–".into(), "–".into()),
+        };
+        let target = match (target, extism.get(base)) {
+            (Some(t), Some(e)) => format!("≤ {t} {}", if n / e <= *t { "✅ met" } else { "❌ not met" }),
+            _ => String::new(),
+        };
+        writeln!(table, "| `{name}` | {what} | {} | {e} | {ratio} | {target} |", fmt_us(*n))?;
+    }
+    println!("{ndp_name} vs {extism_name}, p50 per call (rounds = {rounds})\n\n{table}");
+    let kernel_table: String = kernel_choice.lines().filter(|l| !l.starts_with("JSON:")).collect::<Vec<_>>().join("\n");
+    println!("{kernel_table}");
+
+    let machine = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let report = format!(
+        "# Benchmarks\n\n\
+         Generated by `cargo xtask bench --rounds {rounds}` (do not edit by hand; rerun it).\n\
+         Machine: {machine}, {cores} cores. Both runtimes run the same `.wasm` files\n\
+         (`target/fixtures/wasm32-wasip1/{{kernel,hostfns}}.wasm`, WASI on) in the same run;\n\
+         numbers are the median of per-call times. The official runtime is the `extism` crate\n\
+         1.41.0 on Wasmtime 49 (`bench/extism-ref`), with its fresh-instance path\n\
+         `Plugin::new_from_compiled` + call + drop. Timing on a shared 2-core VM is noisy: read\n\
+         ratios, not absolute numbers, and rerun before drawing conclusions.\n\n\
+         ## ndp against the official Extism runtime\n\n{table}\n\
+         `fresh_*` on ndp is a call whose instance was prepared ahead by the runtime's preparer\n\
+         thread (its normal path when calls are not back to back; the benchmark leaves 0.8 ms\n\
+         between calls and times only the call); `*_inline` turns preparation off so that\n\
+         instantiation is on the critical path, for comparison.\n\n\
+         ## Kernel design: native arena against a wasm kernel\n\n\
+         `cargo bench -p nd-runtime --bench kernel_choice` (see ARCHITECTURE.md for the decision):\n\n\
+         ```text\n{kernel_table}\n```\n"
+    );
+    std::fs::write(root.join("BENCHMARKS.md"), report)?;
+    eprintln!("wrote BENCHMARKS.md");
+    Ok(())
+}
