@@ -12,6 +12,11 @@
 //!
 //! - `fresh`: new `Store` + instance(s) + one call + drop;
 //! - `reused`: one instance, the arena/kernel reset before each call.
+//! - `fresh, instantiate only`: `fresh` without the call (supplementary: isolates B's extra
+//!   instance).
+//!
+//! `A host calls` in the table is how many `extism:host/env` calls one invocation makes (counted
+//! once, untimed, with an instrumented arena); under B these are wasm→wasm calls.
 //!
 //! Run: `cargo bench --bench kernel_choice -p nd-runtime`. Prints a table and a `JSON: ` line.
 //! Samples of A and B are taken in alternating rounds, so that load from other processes hits

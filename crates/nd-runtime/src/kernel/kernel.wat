@@ -121,7 +121,8 @@
   ;; in range: [64, $pos) for the first and last byte of (h, len)
   (func $in_heap (param $h i64) (param $len i64) (result i32)
     (i32.and
-      (i64.ge_u (local.get $h) (i64.const 64))
+      (i32.and (i64.ge_u (local.get $h) (i64.const 64))
+               (i64.le_u (local.get $h) (global.get $pos)))
       (i64.le_u (local.get $len) (i64.sub (global.get $pos) (local.get $h)))))
 
   (func (export "input_set") (param $h i64) (param $len i64)

@@ -129,3 +129,33 @@ fn vars_live_for_one_instance_only() {
         assert_eq!(inst.call("vars", b"").unwrap(), b"2");
     }
 }
+
+/// A plugin written against the raw kernel ABI: out-of-heap handles given to `output_set`,
+/// `error_set` and `input_set` are ignored, as the official kernel does.
+const OUT_OF_HEAP: &str = r#"(module
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (import "extism:host/env" "error_set" (func $error_set (param i64)))
+  (import "extism:host/env" "input_set" (func $input_set (param i64 i64)))
+  (import "extism:host/env" "input_length" (func $input_length (result i64)))
+  (memory (export "memory") 1)
+  (func (export "beyond_pos") (result i32) (local $h i64)
+    (local.set $h (call $alloc (i64.const 4)))
+    (call $store_u8 (local.get $h) (i32.const 111))
+    (call $output_set (local.get $h) (i64.const 1))
+    ;; past the end of the heap, near and far: ignored, the earlier output stays
+    (call $output_set (i64.add (local.get $h) (i64.const 1000)) (i64.const 4))
+    (call $output_set (i64.const 0x10000000000) (i64.const 4))
+    (call $error_set (i64.const 0x10000000000))
+    (call $input_set (i64.const 0x10000000000) (i64.const 5))
+    (if (i64.ne (call $input_length) (i64.const 0)) (then (return (i32.const 9))))
+    (i32.const 0)))"#;
+
+#[test]
+fn out_of_heap_handles_are_ignored() {
+    let p = runtime()
+        .load_wasm(OUT_OF_HEAP.as_bytes(), nd_runtime::PluginConfig::new("raw"))
+        .unwrap();
+    assert_eq!(ok(&p, "beyond_pos", b""), b"o");
+}
