@@ -497,7 +497,7 @@ pub(crate) fn instantiate(plugin: &Arc<PluginShared>) -> Result<Prepared, CallEr
     );
     let pages = plugin.memory_limit_pages();
     let kernel_instance = limits::with_memory_limit(pages, || {
-        Instance::new(&mut store, &rt.kernel, &Imports::new())
+        Instance::new(&mut store, &rt.kernel, &Imports::new()).map_err(Box::new)
     })
     .map_err(|e| fail(format!("kernel: {e}")))?;
     let kernel = Kernel::new(&store, &kernel_instance).map_err(fail)?;
@@ -536,7 +536,7 @@ pub(crate) fn instantiate(plugin: &Arc<PluginShared>) -> Result<Prepared, CallEr
     let saved_oom = limits::take_oom();
     let result = (|| {
         let instance = limits::with_memory_limit(pages, || {
-            Instance::new(&mut store, &plugin.module, &imports)
+            Instance::new(&mut store, &plugin.module, &imports).map_err(Box::new)
         })
         .map_err(|e| e.to_string())?;
         env.as_mut(&mut store).guest_memory = instance.exports.get_memory("memory").ok().cloned();
@@ -580,10 +580,9 @@ fn run_initialiser(store: &mut Store, instance: &Instance) -> Result<(), Runtime
     let get = |name: &str| -> Option<TypedFunction<(), ()>> {
         instance.exports.get_typed_function(&*store, name).ok()
     };
-    if let Some(hs_init) = instance
+    if let Ok(hs_init) = instance
         .exports
         .get_typed_function::<(i32, i32), ()>(&*store, "hs_init")
-        .ok()
     {
         if let Some(init) = get("_initialize") {
             init.call(store)?;

@@ -138,13 +138,12 @@ pub(crate) fn adjust_imports(
     let wrapped = Function::new_with_env(store, env, ty, move |mut e: Env<'_>, args: &[Value]| {
         let result = original.call(&mut e, args)?;
         if let ([Value::I32(VIRTUAL_ROOT_FD), Value::I32(buf)], [Value::I32(0)]) = (args, &*result)
+            && let Some(memory) = e.data().guest_memory.clone()
         {
-            if let Some(memory) = e.data().guest_memory.clone() {
-                // Tag byte of `__wasi_prestat_t`: not a directory, so the guest skips it.
-                let _ = memory
-                    .view(&e)
-                    .write(u64::from(*buf as u32), &[PREOPENTYPE_DIR + 1]);
-            }
+            // Tag byte of `__wasi_prestat_t`: not a directory, so the guest skips it.
+            let _ = memory
+                .view(&e)
+                .write(u64::from(*buf as u32), &[PREOPENTYPE_DIR + 1]);
         }
         Ok(Vec::from(result))
     });

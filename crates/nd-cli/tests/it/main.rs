@@ -2,6 +2,8 @@
 //! (built by `cargo xtask build-plugins` into `target/fixtures/`), checking stdout bytes,
 //! stderr messages and exit codes. Every test uses its own temporary `--cache-dir`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use std::ffi::OsStr;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -2,6 +2,8 @@
 //! expect-test; refresh with `UPDATE_EXPECT=1`), `.ndp` reading against real and hostile
 //! zips, and the repository-wide check of every `manifest.json` against the schema.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod data_driven;
 mod package;
 mod raw_zip;
