@@ -8,6 +8,7 @@ mod calls;
 mod concurrency;
 mod differential;
 mod host;
+mod http;
 mod kernel_abi;
 mod limits;
 mod logs;
