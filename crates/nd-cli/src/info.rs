@@ -19,43 +19,7 @@ use crate::{CacheChoice, Failure, InfoArgs, load, output};
 pub(crate) const WASI_MODULE: &str = "wasi_snapshot_preview1";
 
 /// The import module of the Extism kernel and runtime functions.
-pub(crate) const ENV_MODULE: &str = "extism:host/env";
-
-/// Every `extism:host/env` function a host provides (navidrome-plugin-abi.md §2.2).
-const ENV_FUNCTIONS: &[&str] = &[
-    "alloc",
-    "free",
-    "length",
-    "length_unsafe",
-    "load_u8",
-    "load_u64",
-    "store_u8",
-    "store_u64",
-    "input_length",
-    "input_offset",
-    "input_load_u8",
-    "input_load_u64",
-    "input_set",
-    "output_set",
-    "output_length",
-    "output_offset",
-    "error_set",
-    "error_get",
-    "reset",
-    "memory_bytes",
-    "config_get",
-    "var_get",
-    "var_set",
-    "http_request",
-    "http_status_code",
-    "http_headers",
-    "log_trace",
-    "log_debug",
-    "log_info",
-    "log_warn",
-    "log_error",
-    "get_log_level",
-];
+pub(crate) const ENV_MODULE: &str = nd_runtime::ENV_NAMESPACE;
 
 /// The Navidrome host services (by permission key, or [`ALWAYS_AVAILABLE`] for config)
 /// that this build of ndp links into plugins. None yet: they come with nd-manager.
@@ -101,7 +65,7 @@ impl ImportStatus {
     pub(crate) fn of(package: &Package, module: &str, name: &str, ty: &str) -> ImportStatus {
         match module {
             ENV_MODULE if !ty.starts_with('(') => ImportStatus::EnvNotAFunction,
-            ENV_MODULE if ENV_FUNCTIONS.contains(&name) => ImportStatus::Extism,
+            ENV_MODULE if nd_runtime::provides_env_function(name) => ImportStatus::Extism,
             ENV_MODULE => ImportStatus::UnknownEnvFunction,
             // nd-runtime also accepts the pre-release name of WASI preview 1.
             WASI_MODULE | "wasi_unstable" => ImportStatus::Wasi,

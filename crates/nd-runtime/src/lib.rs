@@ -41,5 +41,8 @@ pub use host::{
     HostCtx, HostError, HostImports, HostService, RegisterError, Signature, USER_NAMESPACE, Val,
     ValType, decode_bytes, encode_bytes, json_response,
 };
-pub use plugin::{ImportHint, LogLevel, Mount, Plugin, PluginConfig, PluginInstance, WeakPlugin};
+pub use plugin::{
+    ENV_NAMESPACE, ImportHint, LogLevel, Mount, Plugin, PluginConfig, PluginInstance, WeakPlugin,
+    provides_env_function,
+};
 pub use runtime::{Compiled, ImportInfo, Runtime, RuntimeConfig};

@@ -180,6 +180,14 @@ pub(crate) struct ImportPlan {
     pub(crate) source: ImportSource,
 }
 
+/// The Extism kernel namespace.
+pub const ENV_NAMESPACE: &str = "extism:host/env";
+
+/// True if this host provides `name` in `extism:host/env` (every function of extism-abi §1.2).
+pub fn provides_env_function(name: &str) -> bool {
+    KERNEL_FUNCTIONS.contains(&name) || NATIVE_FUNCTIONS.contains(&name)
+}
+
 /// Functions of `extism:host/env` served by the kernel instance.
 const KERNEL_FUNCTIONS: &[&str] = &[
     "alloc",
