@@ -22,22 +22,50 @@ use crate::{cargo, fixtures};
 
 /// Case name, what it measures, and whether a target applies (ratio must be ≤ the bound).
 const CASES: &[(&str, &str, Option<f64>)] = &[
-    ("fresh_count_vowels", "fresh instance per call, count vowels of a 1 KB scrobble JSON", Some(0.5)),
-    ("fresh_count_vowels_inline", "same, instance created on the call's critical path (ndp only: no preparation)", None),
+    (
+        "fresh_count_vowels",
+        "fresh instance per call, count vowels of a 1 KB scrobble JSON",
+        Some(0.5),
+    ),
+    (
+        "fresh_count_vowels_inline",
+        "same, instance created on the call's critical path (ndp only: no preparation)",
+        None,
+    ),
     ("reused_count_vowels", "reused instance, same call", None),
-    ("host_roundtrip_x100", "reused instance, export making 100 host-function calls", Some(1.0)),
+    (
+        "host_roundtrip_x100",
+        "reused instance, export making 100 host-function calls",
+        Some(1.0),
+    ),
     ("fresh_echo_64k", "fresh instance, echo 64 KiB", None),
     ("fresh_echo_1m", "fresh instance, echo 1 MiB", Some(1.0)),
-    ("fresh_echo_1m_inline", "same, instance created on the critical path", None),
+    (
+        "fresh_echo_1m_inline",
+        "same, instance created on the critical path",
+        None,
+    ),
     ("reused_echo_1m", "reused instance, echo 1 MiB", None),
-    ("compile_cold", "compile kernel.wasm (349 KB) without cache", None),
-    ("compile_cached", "load kernel.wasm from the on-disk compilation cache", Some(1.0)),
+    (
+        "compile_cold",
+        "compile kernel.wasm (349 KB) without cache",
+        None,
+    ),
+    (
+        "compile_cached",
+        "load kernel.wasm from the on-disk compilation cache",
+        Some(1.0),
+    ),
 ];
 
 type Cases = BTreeMap<String, f64>;
 
 fn parse(json: &str) -> anyhow::Result<(String, Cases)> {
-    let line = json.lines().rev().find(|l| l.starts_with('{')).context("no JSON line in output")?;
+    let line = json
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .context("no JSON line in output")?;
     let value: serde_json::Value = serde_json::from_str(line)?;
     let runtime = value["runtime"].as_str().unwrap_or("?").to_owned();
     let mut cases = Cases::new();
@@ -48,7 +76,10 @@ fn parse(json: &str) -> anyhow::Result<(String, Cases)> {
 }
 
 fn output(cmd: &mut std::process::Command) -> anyhow::Result<String> {
-    let out = cmd.stderr(Stdio::inherit()).output().with_context(|| format!("could not start {cmd:?}"))?;
+    let out = cmd
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("could not start {cmd:?}"))?;
     if !out.status.success() {
         bail!("{cmd:?} failed: {}", out.status);
     }
@@ -56,7 +87,11 @@ fn output(cmd: &mut std::process::Command) -> anyhow::Result<String> {
 }
 
 fn fmt_us(us: f64) -> String {
-    if us >= 10_000.0 { format!("{:.1} ms", us / 1000.0) } else { format!("{us:.1} µs") }
+    if us >= 10_000.0 {
+        format!("{:.1} ms", us / 1000.0)
+    } else {
+        format!("{us:.1} µs")
+    }
 }
 
 pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
@@ -83,7 +118,15 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let ndp = output(
         cargo()
             .current_dir(root)
-            .args(["bench", "-p", "nd-runtime", "--bench", "ndp", "--", "--kernel-wasm"])
+            .args([
+                "bench",
+                "-p",
+                "nd-runtime",
+                "--bench",
+                "ndp",
+                "--",
+                "--kernel-wasm",
+            ])
             .arg(&kernel)
             .arg("--hostfns-wasm")
             .arg(&hostfns)
@@ -102,12 +145,21 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             .args(["--rounds", &rounds]),
     )?;
     eprintln!("measuring the kernel design experiment");
-    let kernel_choice = output(cargo().current_dir(root).args(["bench", "-p", "nd-runtime", "--bench", "kernel_choice"]))?;
+    let kernel_choice = output(cargo().current_dir(root).args([
+        "bench",
+        "-p",
+        "nd-runtime",
+        "--bench",
+        "kernel_choice",
+    ]))?;
 
     let (ndp_name, ndp) = parse(&ndp)?;
     let (extism_name, extism) = parse(&extism)?;
     let mut table = String::new();
-    writeln!(table, "| case | what | ndp p50 | extism p50 | ndp/extism | target |")?;
+    writeln!(
+        table,
+        "| case | what | ndp p50 | extism p50 | ndp/extism | target |"
+    )?;
     writeln!(table, "|---|---|---|---|---|---|")?;
     for (name, what, target) in CASES {
         let Some(n) = ndp.get(*name) else { continue };
@@ -117,20 +169,41 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             None => ("–".into(), "–".into()),
         };
         let target = match (target, extism.get(base)) {
-            (Some(t), Some(e)) => format!("≤ {t} {}", if n / e <= *t { "✅ met" } else { "❌ not met" }),
+            (Some(t), Some(e)) => format!(
+                "≤ {t} {}",
+                if n / e <= *t {
+                    "✅ met"
+                } else {
+                    "❌ not met"
+                }
+            ),
             _ => String::new(),
         };
-        writeln!(table, "| `{name}` | {what} | {} | {e} | {ratio} | {target} |", fmt_us(*n))?;
+        writeln!(
+            table,
+            "| `{name}` | {what} | {} | {e} | {ratio} | {target} |",
+            fmt_us(*n)
+        )?;
     }
     println!("{ndp_name} vs {extism_name}, p50 per call (rounds = {rounds})\n\n{table}");
-    let kernel_table: String = kernel_choice.lines().filter(|l| !l.starts_with("JSON:")).collect::<Vec<_>>().join("\n");
+    let kernel_table: String = kernel_choice
+        .lines()
+        .filter(|l| !l.starts_with("JSON:"))
+        .collect::<Vec<_>>()
+        .join("\n");
     println!("{kernel_table}");
 
     let machine = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let report = format!(
         "# Benchmarks\n\n\
          Generated by `cargo xtask bench --rounds {rounds}` (do not edit by hand; rerun it).\n\

@@ -11,28 +11,106 @@ use crate::{cargo, fixtures, run_status};
 
 /// (what it shows, ndp arguments); `{f}` is replaced by the fixtures directory.
 const STEPS: &[(&str, &[&str])] = &[
-    ("inspect a plugin package: manifest, permissions, capabilities, imports", &["info", "{f}/kernel.ndp"]),
-    ("call an export (a fresh wasm instance for every call)", &["call", "{f}/kernel.ndp", "count_vowels", "--input", "Navidrome plugins on Wasmer"]),
-    ("plugin configuration, read through Extism's config_get", &["call", "{f}/kernel.ndp", "config", "--input", "greeting", "--config", "greeting=hello from the demo"]),
-    ("WASI: no args, no environment", &["call", "{f}/kernel.ndp", "env_args"]),
-    ("a plugin error keeps its message (exit 1)", &["call", "{f}/kernel.ndp", "fail", "--input", "the plugin said no"]),
-    ("rc -2 means not implemented (exit 2)", &["call", "{f}/kernel.ndp", "not_implemented"]),
-    ("a runaway plugin is stopped at its deadline (exit 3)", &["call", "{f}/kernel.ndp", "infinite_loop", "--timeout-ms", "300"]),
-    ("a memory bomb hits the memory cap (exit 3)", &["call", "{f}/kernel.ndp", "memory_bomb", "--max-memory-mb", "64"]),
-    ("outgoing HTTP is denied by default (exit 3)", &["call", "{f}/kernel.ndp", "http_get", "--input", "http://127.0.0.1:9/"]),
-    ("a plugin needing a service it was not granted does not load (exit 64)", &["call", "{f}/ndhost.ndp", "use_cache", "--input", "k"]),
+    (
+        "inspect a plugin package: manifest, permissions, capabilities, imports",
+        &["info", "{f}/kernel.ndp"],
+    ),
+    (
+        "call an export (a fresh wasm instance for every call)",
+        &[
+            "call",
+            "{f}/kernel.ndp",
+            "count_vowels",
+            "--input",
+            "Navidrome plugins on Wasmer",
+        ],
+    ),
+    (
+        "plugin configuration, read through Extism's config_get",
+        &[
+            "call",
+            "{f}/kernel.ndp",
+            "config",
+            "--input",
+            "greeting",
+            "--config",
+            "greeting=hello from the demo",
+        ],
+    ),
+    (
+        "WASI: no args, no environment",
+        &["call", "{f}/kernel.ndp", "env_args"],
+    ),
+    (
+        "a plugin error keeps its message (exit 1)",
+        &[
+            "call",
+            "{f}/kernel.ndp",
+            "fail",
+            "--input",
+            "the plugin said no",
+        ],
+    ),
+    (
+        "rc -2 means not implemented (exit 2)",
+        &["call", "{f}/kernel.ndp", "not_implemented"],
+    ),
+    (
+        "a runaway plugin is stopped at its deadline (exit 3)",
+        &[
+            "call",
+            "{f}/kernel.ndp",
+            "infinite_loop",
+            "--timeout-ms",
+            "300",
+        ],
+    ),
+    (
+        "a memory bomb hits the memory cap (exit 3)",
+        &[
+            "call",
+            "{f}/kernel.ndp",
+            "memory_bomb",
+            "--max-memory-mb",
+            "64",
+        ],
+    ),
+    (
+        "outgoing HTTP is denied by default (exit 3)",
+        &[
+            "call",
+            "{f}/kernel.ndp",
+            "http_get",
+            "--input",
+            "http://127.0.0.1:9/",
+        ],
+    ),
+    (
+        "a plugin needing a service it was not granted does not load (exit 64)",
+        &["call", "{f}/ndhost.ndp", "use_cache", "--input", "k"],
+    ),
 ];
 
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     fixtures::build(root)?;
     eprintln!("building ndp");
-    run_status(cargo().current_dir(root).args(["build", "--release", "--bin", "ndp"]))?;
+    run_status(
+        cargo()
+            .current_dir(root)
+            .args(["build", "--release", "--bin", "ndp"]),
+    )?;
     let ndp = root.join("target/release/ndp");
     let dir = root.join("target/fixtures");
     let cache = root.join("target/demo-cache");
     for (what, args) in STEPS {
-        let args: Vec<String> = args.iter().map(|a| a.replace("{f}", &dir.to_string_lossy())).collect();
-        let shown: Vec<String> = args.iter().map(|a| a.replace(&*root.to_string_lossy(), ".")).collect();
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("{f}", &dir.to_string_lossy()))
+            .collect();
+        let shown: Vec<String> = args
+            .iter()
+            .map(|a| a.replace(&*root.to_string_lossy(), "."))
+            .collect();
         println!("\n# {what}\n$ ndp {}", shown.join(" "));
         let status = Command::new(&ndp)
             .arg("--cache-dir")
@@ -42,6 +120,8 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
             .with_context(|| format!("could not run {}", ndp.display()))?;
         println!("\n(exit {})", status.code().unwrap_or(-1));
     }
-    println!("\nNext: `cargo xtask test` runs every test; `target/release/ndp --help` lists the commands.");
+    println!(
+        "\nNext: `cargo xtask test` runs every test; `target/release/ndp --help` lists the commands."
+    );
     Ok(())
 }

@@ -31,6 +31,7 @@ pub(crate) struct Kernel {
     free: TypedFunction<i64, ()>,
     length: TypedFunction<i64, i64>,
     nd_input: TypedFunction<i64, i64>,
+    nd_used: TypedFunction<(), i64>,
     reset: TypedFunction<(), ()>,
     output_offset: TypedFunction<(), i64>,
     output_length: TypedFunction<(), i64>,
@@ -47,6 +48,7 @@ impl Kernel {
             free: e.get_typed_function(store, "free").map_err(err)?,
             length: e.get_typed_function(store, "length").map_err(err)?,
             nd_input: e.get_typed_function(store, "nd_input").map_err(err)?,
+            nd_used: e.get_typed_function(store, "nd_used").map_err(err)?,
             reset: e.get_typed_function(store, "reset").map_err(err)?,
             output_offset: e.get_typed_function(store, "output_offset").map_err(err)?,
             output_length: e.get_typed_function(store, "output_length").map_err(err)?,
@@ -598,7 +600,49 @@ fn run_initialiser(store: &mut Store, instance: &Instance) -> Result<(), Runtime
     Ok(())
 }
 
+/// Largest kernel memory a prepared instance is grown to ahead of a call.
+const MAX_PRESIZE: u64 = 16 * 1024 * 1024;
+
 impl Prepared {
+    /// Current size of the kernel's memory, in bytes.
+    fn kernel_bytes(&self) -> u64 {
+        self.kernel.memory.view(&self.store).data_size()
+    }
+
+    /// Kernel memory the last call used (its heap's high end), in bytes.
+    pub(crate) fn kernel_used(&mut self) -> u64 {
+        self.kernel
+            .nd_used
+            .call(&mut self.store)
+            .map_or(0, |pos| pos as u64)
+    }
+
+    /// Grows the kernel memory to `bytes` (at most [`MAX_PRESIZE`], within the memory cap) and
+    /// touches every new page, so that a call moving that much data does not pay for growing
+    /// and page-faulting it. Invisible to the plugin: only the kernel's own memory changes.
+    pub(crate) fn presize_kernel(&mut self, bytes: u64) {
+        let plugin = Arc::clone(&self.env.as_ref(&self.store).plugin);
+        let target = bytes.min(MAX_PRESIZE).min(plugin.config.max_memory_bytes);
+        let current = self.kernel_bytes();
+        if target <= current {
+            return;
+        }
+        let pages = (target - current).div_ceil(65536) as u32;
+        let grown = limits::with_memory_limit(plugin.memory_limit_pages(), || {
+            self.kernel.memory.grow(&mut self.store, pages)
+        });
+        if grown.is_err() {
+            limits::take_oom();
+            return;
+        }
+        let view = self.kernel.memory.view(&self.store);
+        let mut offset = current;
+        while offset < view.data_size() {
+            let _ = view.write_u8(offset, 0);
+            offset += 4096;
+        }
+    }
+
     /// Calls `export` with `input`. A prepared instance may be called more than once only
     /// through [`crate::PluginInstance`]; the kernel is reset before every call after the first.
     pub(crate) fn call(

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -237,6 +237,11 @@ pub(crate) struct PluginShared {
     pub(crate) wasi: Option<WasiSetup>,
     pub(crate) exports: BTreeMap<String, ExportKind>,
     pool: Mutex<Vec<Prepared>>,
+    /// Kernel memory recent calls of this plugin needed, in bytes: a high-water mark that
+    /// decays by 1/8 per call. Prepared instances are grown to it ahead of time, so plugins
+    /// that move large payloads do not page-fault on the call's path, and the others pay
+    /// nothing.
+    kernel_high_water: AtomicU64,
     refill_pending: AtomicBool,
     closed: AtomicBool,
 }
@@ -259,7 +264,10 @@ impl PluginShared {
             && self.pool.lock().len() < self.config.prepared_instances
         {
             match instance::instantiate(self) {
-                Ok(prepared) => self.pool.lock().push(prepared),
+                Ok(mut prepared) => {
+                    prepared.presize_kernel(self.kernel_high_water.load(Ordering::Relaxed));
+                    self.pool.lock().push(prepared)
+                }
                 Err(e) => {
                     tracing::warn!(plugin = %self.id, error = %e, "preparing an instance failed");
                     return;
@@ -384,6 +392,7 @@ impl Plugin {
             wasi,
             exports,
             pool: Mutex::new(Vec::new()),
+            kernel_high_water: AtomicU64::new(0),
             refill_pending: AtomicBool::new(false),
             closed: AtomicBool::new(false),
         });
@@ -451,6 +460,12 @@ impl Plugin {
         let result = prepared
             .call(export, kind, input)
             .map_err(|k| self.error(export, k));
+        let used = prepared.kernel_used();
+        let _ = self.shared.kernel_high_water.fetch_update(
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+            |old| Some(used.max(old - old / 8)),
+        );
         self.shared.runtime.retire(prepared);
         if let Err(e) = &result {
             tracing::debug!(error = %e, "plugin call failed");

@@ -158,6 +158,9 @@
 
   (func (export "memory_bytes") (result i64) (call $mem_end))
 
+  ;; Host-side helper: bytes handed out since the last reset (the heap's high end).
+  (func (export "nd_used") (result i64) (global.get $pos))
+
   ;; Host-side helper: one call instead of alloc + input_set.
   (func (export "nd_input") (param $len i64) (result i64)
     (local $h i64)

@@ -159,3 +159,17 @@ fn out_of_heap_handles_are_ignored() {
         .unwrap();
     assert_eq!(ok(&p, "beyond_pos", b""), b"o");
 }
+
+#[test]
+fn instances_prepared_after_large_calls_behave_the_same() {
+    // After large payloads the runtime grows the kernel memory of prepared instances ahead of
+    // time; nothing the plugin can observe may change.
+    let p = kernel(UNKNOWN);
+    let big = pattern(8 * 1024 * 1024);
+    for _ in 0..3 {
+        assert_eq!(ok(&p, "echo", &big), big);
+        std::thread::sleep(std::time::Duration::from_millis(50)); // let the preparer run
+        assert_eq!(ok_str(&p, "kernel_edges", "0123456789"), KERNEL_EDGES);
+        assert_eq!(ok(&p, "echo", b"small"), b"small");
+    }
+}
