@@ -3,8 +3,8 @@
 //! a signal to the thread running it) once its deadline has passed.
 //!
 //! Arming a deadline is a mutex-protected insert into a slab and never wakes the watchdog,
-//! except when it was parked because nothing was armed. While calls are armed the watchdog
-//! ticks every [`TICK`], so a deadline fires at most one tick late. An interrupt can be missed
+//! except when it parked after [`LINGER`] with nothing armed. While calls are armed the
+//! watchdog ticks every [`TICK`], so a deadline fires at most one tick late. An interrupt can be missed
 //! (it is best effort when the guest is between wasm and host code), so an expired call is
 //! interrupted again on every tick until its guard is dropped.
 
@@ -30,8 +30,14 @@ struct Slots {
     entries: Vec<Option<Entry>>,
     free: Vec<usize>,
     armed: usize,
+    /// The watchdog is blocked until woken (nothing armed for [`LINGER`]).
+    parked: bool,
     shutdown: bool,
 }
+
+/// How long the watchdog keeps ticking with nothing armed before it parks, so that calls in
+/// quick succession never pay for waking it.
+const LINGER: Duration = Duration::from_millis(200);
 
 #[derive(Default)]
 struct Shared {
@@ -104,7 +110,7 @@ impl Watchdog {
             }
         };
         slots.armed += 1;
-        if slots.armed == 1 {
+        if slots.parked {
             self.shared.wake.notify_one();
         }
         Armed {
@@ -124,14 +130,23 @@ impl Drop for Watchdog {
 
 fn run(shared: &Shared) {
     let mut slots = shared.slots.lock();
+    let mut idle_since = Instant::now();
     loop {
         if slots.shutdown {
             return;
         }
         if slots.armed == 0 {
-            shared.wake.wait(&mut slots);
+            if idle_since.elapsed() < LINGER {
+                shared.wake.wait_for(&mut slots, TICK);
+            } else {
+                slots.parked = true;
+                shared.wake.wait(&mut slots);
+                slots.parked = false;
+                idle_since = Instant::now();
+            }
             continue;
         }
+        idle_since = Instant::now();
         let now = Instant::now();
         for entry in slots.entries.iter().flatten() {
             if entry.deadline <= now {

@@ -113,3 +113,18 @@ fn output_is_capped() {
         }
     );
 }
+
+#[test]
+fn a_deadline_fires_after_the_watchdog_went_idle() {
+    // A runtime of its own, so that no other test keeps its watchdog busy: after a quiet
+    // spell the watchdog parks, and arming a deadline must wake it.
+    let rt = nd_runtime::Runtime::new(nd_runtime::RuntimeConfig::default()).unwrap();
+    let mut config = PluginConfig::new("idle");
+    config.timeout = Duration::from_millis(200);
+    let p = rt.load(&compiled("kernel", UNKNOWN), config).unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(matches!(
+        p.call("infinite_loop", b"").unwrap_err().kind(),
+        CallErrorKind::Timeout { .. }
+    ));
+}
