@@ -200,6 +200,7 @@ impl Runtime {
     }
 
     /// Compiles `wasm` (or loads it from the cache). `plugin` names the module in errors.
+    /// WebAssembly text (WAT) is accepted too.
     pub fn compile(&self, plugin: &str, wasm: &[u8]) -> Result<Compiled, Error> {
         let sha256 = hex(&sha2::Sha256::digest(wasm));
         let compile_error = |message: String| Error::Compile {
@@ -239,9 +240,6 @@ impl Runtime {
                 }
                 Lookup::Miss => {}
             }
-        }
-        if wasm.starts_with(b"\0asm") || std::str::from_utf8(wasm).is_ok() {
-            // WAT text is accepted too (tests and hand-written fixtures).
         }
         let started = Instant::now();
         let module =
