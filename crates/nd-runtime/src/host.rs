@@ -130,16 +130,12 @@ impl fmt::Display for Signature {
     }
 }
 
-pub(crate) type JsonFn = dyn Fn(&mut HostCtx<'_>, serde_json::Value) -> Result<serde_json::Value, HostError>
-    + Send
-    + Sync;
 pub(crate) type BytesFn =
     dyn Fn(&mut HostCtx<'_>, Vec<u8>) -> Result<Vec<u8>, HostError> + Send + Sync;
 pub(crate) type RawFn =
     dyn Fn(&mut HostCtx<'_>, &[Val]) -> Result<Vec<Val>, HostError> + Send + Sync;
 
 pub(crate) enum HostFnKind {
-    Json(Arc<JsonFn>),
     Bytes(Arc<BytesFn>),
     Raw(Signature, Arc<RawFn>),
 }
@@ -147,7 +143,7 @@ pub(crate) enum HostFnKind {
 impl HostFnKind {
     pub(crate) fn signature(&self) -> Signature {
         match self {
-            Self::Json(_) | Self::Bytes(_) => Signature::new([ValType::I64], [ValType::I64]),
+            Self::Bytes(_) => Signature::new([ValType::I64], [ValType::I64]),
             Self::Raw(sig, _) => sig.clone(),
         }
     }
@@ -229,7 +225,23 @@ impl HostImports {
             + Sync
             + 'static,
     {
-        self.insert(USER_NAMESPACE, name, HostFnKind::Json(Arc::new(f)));
+        self.bytes(USER_NAMESPACE, name, move |ctx, request| {
+            let request = if request.is_empty() {
+                Ok(serde_json::Value::Object(Default::default()))
+            } else {
+                serde_json::from_slice::<serde_json::Value>(&request)
+                    .map_err(|err| format!("invalid request: {err}"))
+            };
+            let response = match request {
+                Err(message) => error_json(message),
+                Ok(request) => match f(ctx, request) {
+                    Ok(value) => value,
+                    Err(HostError::Guest(message)) => error_json(message),
+                    Err(trap @ HostError::Trap(_)) => return Err(trap),
+                },
+            };
+            serde_json::to_vec(&response).map_err(|e| HostError::Trap(e.to_string()))
+        });
     }
 
     /// Registers an Extism `#[host_fn]`-style function `(i64) -> i64`: the argument block's
@@ -248,6 +260,17 @@ impl HostImports {
     {
         self.insert(namespace, name, HostFnKind::Raw(signature, Arc::new(f)));
     }
+}
+
+/// `{"error": message}`, never with an empty message: Rust PDK wrappers treat any `error`
+/// field as a failure, so an empty one would be a failure without a cause (spec §2.4).
+fn error_json(message: String) -> serde_json::Value {
+    let message = if message.is_empty() {
+        "unknown error".to_owned()
+    } else {
+        message
+    };
+    serde_json::json!({ "error": message })
 }
 
 /// Encodes a JSON-function response following Go's `encoding/json` with `omitempty` on every

@@ -17,7 +17,7 @@ use wasmer_wasix::{WasiError, WasiFunctionEnv};
 use crate::LogLevel;
 use crate::egress::{HttpLimits, HttpRequest};
 use crate::error::CallErrorKind;
-use crate::host::{HostCtx, HostError, HostFnKind, Val, ValType};
+use crate::host::{HostCtx, HostFnKind, Val, ValType};
 use crate::limits;
 use crate::plugin::{ExportKind, ImportSource, PluginShared};
 
@@ -353,15 +353,6 @@ fn log_fn(store: &mut Store, env: &FunctionEnv<CallEnv>, level: LogLevel) -> Fun
     )
 }
 
-fn error_json(message: String) -> serde_json::Value {
-    let message = if message.is_empty() {
-        "unknown error".to_owned()
-    } else {
-        message
-    };
-    serde_json::json!({ "error": message })
-}
-
 fn val_to_wasmer(v: Val) -> Value {
     match v {
         Val::I32(x) => Value::I32(x),
@@ -399,36 +390,6 @@ fn user_function(
 ) -> Function {
     let name: Arc<str> = name.into();
     match kind {
-        HostFnKind::Json(f) => {
-            let f = Arc::clone(f);
-            Function::new_typed_with_env(
-                store,
-                env,
-                move |mut e: Env<'_>, h: i64| -> Result<i64, RuntimeError> {
-                    let request = read_block(&mut e, h)?;
-                    let response = if request.is_empty() {
-                        Ok(serde_json::Value::Object(Default::default()))
-                    } else {
-                        serde_json::from_slice::<serde_json::Value>(&request)
-                            .map_err(|err| format!("invalid request: {err}"))
-                    };
-                    let response = match response {
-                        Err(message) => error_json(message),
-                        Ok(request) => {
-                            let mut ctx = HostCtx { env: e.as_mut() };
-                            match f(&mut ctx, request) {
-                                Ok(v) => v,
-                                Err(HostError::Guest(m)) => error_json(m),
-                                Err(HostError::Trap(m)) => return Err(abort(&mut e, &name, m)),
-                            }
-                        }
-                    };
-                    let bytes = serde_json::to_vec(&response)
-                        .map_err(|x| RuntimeError::new(x.to_string()))?;
-                    write_block(&mut e, &bytes)
-                },
-            )
-        }
         HostFnKind::Bytes(f) => {
             let f = Arc::clone(f);
             Function::new_typed_with_env(
