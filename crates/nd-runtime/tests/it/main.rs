@@ -6,6 +6,7 @@
 mod cache;
 mod calls;
 mod concurrency;
+mod coverage;
 mod differential;
 mod host;
 mod http;
