@@ -1,6 +1,7 @@
 //! `cargo xtask demo`: the README's first command. Builds the fixture plugins and the `ndp`
 //! binary, then shows ndp doing its job on them: inspect a package, call exports, and show
-//! how each kind of failure is reported, with the exit code of every command.
+//! how each kind of failure is reported, with the exit code of every command. The demo fails
+//! if a command exits with another code than its step announces.
 
 use std::path::Path;
 use std::process::Command;
@@ -118,7 +119,16 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
             .args(&args)
             .status()
             .with_context(|| format!("could not run {}", ndp.display()))?;
-        println!("\n(exit {})", status.code().unwrap_or(-1));
+        let code = status.code().unwrap_or(-1);
+        println!("\n(exit {code})");
+        // Each step states its expected exit code in its description ("(exit N)"; 0 if none).
+        let expected = what
+            .rsplit_once("(exit ")
+            .and_then(|(_, rest)| rest.trim_end_matches(')').parse::<i32>().ok())
+            .unwrap_or(0);
+        if code != expected {
+            anyhow::bail!("demo step `{what}` exited with {code}, expected {expected}");
+        }
     }
     println!(
         "\nNext: `cargo xtask test` runs every test; `target/release/ndp --help` lists the commands."
