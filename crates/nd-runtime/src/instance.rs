@@ -496,8 +496,7 @@ pub(crate) fn instantiate(plugin: &Arc<PluginShared>) -> Result<Prepared, CallEr
 
     let deadline = Instant::now() + plugin.config.timeout;
     let armed = rt.watchdog.arm(deadline, store.interrupter());
-    let saved_oom = limits::take_oom();
-    let result = (|| {
+    let (result, oom) = limits::watch_oom(|| {
         let instance = limits::with_memory_limit(pages, || {
             Instance::new(&mut store, &plugin.module, &imports).map_err(Box::new)
         })
@@ -509,9 +508,7 @@ pub(crate) fn instantiate(plugin: &Arc<PluginShared>) -> Result<Prepared, CallEr
         }
         run_initialiser(&mut store, &instance).map_err(|e| e.message())?;
         Ok::<_, String>(instance)
-    })();
-    let oom = limits::take_oom();
-    limits::set_oom(saved_oom);
+    });
     let fired = armed.fired();
     drop(armed);
     let instance = match result {
@@ -589,11 +586,10 @@ impl Prepared {
             return;
         }
         let pages = (target - current).div_ceil(65536) as u32;
-        let grown = limits::with_memory_limit(plugin.memory_limit_pages(), || {
-            self.kernel.memory.grow(&mut self.store, pages)
-        });
+        // The cap is part of the memory's type since its creation; a refused grow only means
+        // no pre-sizing (and must not leak into the refusal flag of this thread).
+        let (grown, _) = limits::watch_oom(|| self.kernel.memory.grow(&mut self.store, pages));
         if grown.is_err() {
-            limits::take_oom();
             return;
         }
         let view = self.kernel.memory.view(&self.store);
@@ -624,12 +620,8 @@ impl Prepared {
             data.abort = None;
         }
         self.used = true;
-        let pages = plugin.memory_limit_pages();
-        let saved_oom = limits::take_oom();
-        let result =
-            limits::with_memory_limit(pages, || self.call_inner(&plugin, export, kind, input));
-        let oom = limits::take_oom();
-        limits::set_oom(saved_oom);
+        // Memories exist already (their caps are in their types); only refused growth matters.
+        let (result, oom) = limits::watch_oom(|| self.call_inner(&plugin, export, kind, input));
         match result {
             Err(CallErrorKind::Trap { .. }) if oom => Err(CallErrorKind::OutOfMemory {
                 limit_bytes: plugin.config.max_memory_bytes,

@@ -2,7 +2,7 @@
 //! every store; ndp needs a per-plugin cap and needs to know, after a trap, whether the cap was
 //! the cause. Both travel through thread-locals of the thread that instantiates and runs the
 //! instance: [`with_memory_limit`] sets the cap for instances created inside it, and every
-//! memory created under it is wrapped so that a refused `memory.grow` sets [`take_oom`]'s flag.
+//! memory created under it is wrapped so that a refused `memory.grow` sets the flag [`watch_oom`] reports.
 
 use std::cell::Cell;
 use std::ptr::NonNull;
@@ -27,14 +27,13 @@ pub(crate) fn with_memory_limit<R>(limit_pages: u32, f: impl FnOnce() -> R) -> R
     result
 }
 
-/// Clears the "a memory grow was refused" flag of this thread and returns its old value.
-pub(crate) fn take_oom() -> bool {
-    GROW_REFUSED.with(|g| g.replace(false))
-}
-
-/// Restores the flag (used around nested calls on the same thread).
-pub(crate) fn set_oom(value: bool) {
-    GROW_REFUSED.with(|g| g.set(value));
+/// Runs `f` and tells whether a memory grow was refused on this thread while it ran. The
+/// flag of an enclosing call (a host function re-entering the plugin) is kept intact.
+pub(crate) fn watch_oom<R>(f: impl FnOnce() -> R) -> (R, bool) {
+    let outer = GROW_REFUSED.with(|g| g.replace(false));
+    let result = f();
+    let refused = GROW_REFUSED.with(|g| g.replace(outer));
+    (result, refused)
 }
 
 fn note_refused() {
