@@ -25,6 +25,14 @@ pub enum Error {
         service: String,
         message: String,
     },
+    /// A host service refused the loaded plugin (see [`crate::HostService::on_load`]), e.g.
+    /// the scheduler when the plugin does not export `nd_scheduler_callback`.
+    #[error("plugin '{plugin}': host service '{service}': {message}")]
+    ServiceRejected {
+        plugin: String,
+        service: String,
+        message: String,
+    },
     /// The runtime itself could not be set up (tokio, WASI, cache directory).
     #[error("runtime setup failed: {0}")]
     Setup(String),

@@ -29,7 +29,17 @@ pub trait HostService: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// Adds this service's functions for one plugin.
     fn register(&self, imports: &mut HostImports) -> Result<(), RegisterError>;
-    /// Called when the plugin is unloaded.
+    /// Called once the plugin is instantiated, before it serves any call: the place to check
+    /// that a callback export exists (a scheduler without `nd_scheduler_callback` must fail to
+    /// load) and to keep a [`crate::WeakPlugin`] for callbacks from host threads. An error fails
+    /// the load, and every service of the plugin is shut down.
+    fn on_load(&self, plugin: &Plugin) -> Result<(), RegisterError> {
+        let _ = plugin;
+        Ok(())
+    }
+    /// Called when the plugin is unloaded: by [`Plugin::shutdown`], or when the last handle
+    /// to a plugin that was never shut down is dropped. It may run on a thread of the service
+    /// itself (a callback that held the last handle), so it must not join that thread.
     fn shutdown(&self) {}
 }
 

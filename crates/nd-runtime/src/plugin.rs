@@ -246,6 +246,18 @@ pub(crate) struct PluginShared {
     closed: AtomicBool,
 }
 
+impl Drop for PluginShared {
+    /// A plugin dropped without [`Plugin::shutdown`] still stops its services' timers,
+    /// connections and workers.
+    fn drop(&mut self) {
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            for service in &self.config.services {
+                service.shutdown();
+            }
+        }
+    }
+}
+
 impl PluginShared {
     pub(crate) fn memory_limit_pages(&self) -> u32 {
         (self.config.max_memory_bytes / 65536).clamp(1, 65536) as u32
@@ -402,7 +414,18 @@ impl Plugin {
         })?;
         // The instance that proved the plugin loads serves the first call.
         shared.pool.lock().push(first);
-        Ok(Self { shared })
+        let plugin = Self { shared };
+        for service in &plugin.shared.config.services {
+            if let Err(e) = service.on_load(&plugin) {
+                plugin.shutdown();
+                return Err(Error::ServiceRejected {
+                    plugin: id,
+                    service: service.name().to_owned(),
+                    message: e.0,
+                });
+            }
+        }
+        Ok(plugin)
     }
 
     /// The plugin id.

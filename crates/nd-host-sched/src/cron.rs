@@ -1,0 +1,1 @@
+//! Cron expressions (spec §3.3). Being written.

@@ -1,0 +1,1 @@
+//! The scheduler service (spec §3.3). Being written.

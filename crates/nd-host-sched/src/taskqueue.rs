@@ -1,0 +1,1 @@
+//! The task queue service (spec §3.7). Being written.

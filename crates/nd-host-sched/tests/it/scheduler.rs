@@ -1,0 +1,1 @@
+//! Tests of the scheduler service through its fixture plugin.

@@ -1,0 +1,1 @@
+//! Tests of the taskqueue service through its fixture plugin.

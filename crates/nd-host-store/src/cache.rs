@@ -1,0 +1,1 @@
+//! The cache service (spec §3.4). Being written.

@@ -1,0 +1,1 @@
+//! The KV store service (spec §3.5). Being written.

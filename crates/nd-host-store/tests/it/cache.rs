@@ -1,0 +1,1 @@
+//! Tests of the cache service through its fixture plugin.

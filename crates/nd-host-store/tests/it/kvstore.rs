@@ -1,0 +1,1 @@
+//! Tests of the kvstore service through its fixture plugin.
