@@ -5,6 +5,9 @@
 //! - Extism: `bench/extism-ref`, its own cargo workspace on the `extism` crate 1.41 (Wasmtime 49),
 //!   built into `target/extism-ref`. Wasmtime 49 declares rust-version 1.96 while this machine
 //!   has 1.95, so it is built with `--ignore-rust-version` (it compiles and runs fine).
+//! - The state services: `cargo bench -p nd-host-sched --bench state` (cache and KV store round
+//!   trips from inside a plugin, scheduler lateness with 10,000 active schedules); the cache
+//!   case is also measured on Extism, with host functions of the same names over a `HashMap`.
 //! - The kernel design experiment: `cargo bench -p nd-runtime --bench kernel_choice`, whose
 //!   table is copied into the report.
 //!
@@ -60,6 +63,43 @@ const CASES: &[(&str, &str, Option<f64>)] = &[
 
 type Cases = BTreeMap<String, f64>;
 
+/// State-service cases: name, what it measures.
+const STATE_CASES: &[(&str, &str)] = &[
+    (
+        "cache_set_get",
+        "`cache_setstring` + `cache_getstring` from inside a plugin, per pair",
+    ),
+    (
+        "kvstore_set_get",
+        "`kvstore_set` (durable redb commit) + `kvstore_get`, 100-byte value, from inside a plugin, per pair",
+    ),
+    (
+        "kvstore_set_get_direct",
+        "the same pair through `KvStore`'s Rust API, no plugin (the floor)",
+    ),
+    (
+        "scheduler_lateness",
+        "due time → callback start, 2,000 one-time fires among 10,000 active schedules",
+    ),
+];
+
+/// p50 and p99 (µs) of each case of a JSON report line.
+fn parse_p99(json: &str) -> anyhow::Result<BTreeMap<String, (f64, f64)>> {
+    let line = json
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .context("no JSON line in output")?;
+    let value: serde_json::Value = serde_json::from_str(line)?;
+    let mut cases = BTreeMap::new();
+    for (name, stats) in value["cases"].as_object().context("no cases")? {
+        let p50 = stats["p50_us"].as_f64().context("no p50_us")?;
+        let p99 = stats["p99_us"].as_f64().unwrap_or(f64::NAN);
+        cases.insert(name.clone(), (p50, p99));
+    }
+    Ok(cases)
+}
+
 fn parse(json: &str) -> anyhow::Result<(String, Cases)> {
     let line = json
         .lines()
@@ -104,6 +144,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let fixtures = root.join("target/fixtures/wasm32-wasip1");
     let kernel = fixtures.join("kernel.wasm");
     let hostfns = fixtures.join("hostfns.wasm");
+    let cache = fixtures.join("cache.wasm");
     let scrobble = root.join("bench/extism-ref/scrobble.json");
 
     eprintln!("building bench/extism-ref (the official runtime; a cold build takes ~20 min)");
@@ -142,6 +183,17 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             .arg(&kernel)
             .arg("--hostfns-wasm")
             .arg(&hostfns)
+            .arg("--cache-wasm")
+            .arg(&cache)
+            .args(["--rounds", &rounds]),
+    )?;
+    eprintln!("measuring the state services");
+    let state = output(
+        cargo()
+            .current_dir(root)
+            .args(["bench", "-p", "nd-host-sched", "--bench", "state", "--"])
+            .arg("--fixtures")
+            .arg(&fixtures)
             .args(["--rounds", &rounds]),
     )?;
     eprintln!("measuring the kernel design experiment");
@@ -186,6 +238,30 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         )?;
     }
     println!("{ndp_name} vs {extism_name}, p50 per call (rounds = {rounds})\n\n{table}");
+
+    let state = parse_p99(&state)?;
+    let mut state_table = String::new();
+    writeln!(
+        state_table,
+        "| case | what | ndp p50 | ndp p99 | extism p50 | ndp/extism |"
+    )?;
+    writeln!(state_table, "|---|---|---|---|---|---|")?;
+    for (name, what) in STATE_CASES {
+        let Some((p50, p99)) = state.get(*name) else {
+            continue;
+        };
+        let (e, ratio) = match extism.get(*name) {
+            Some(e) => (fmt_us(*e), format!("{:.2}×", p50 / e)),
+            None => ("–".into(), "–".into()),
+        };
+        writeln!(
+            state_table,
+            "| `{name}` | {what} | {} | {} | {e} | {ratio} |",
+            fmt_us(*p50),
+            fmt_us(*p99)
+        )?;
+    }
+    println!("state services (rounds = {rounds})\n\n{state_table}");
     let kernel_table: String = kernel_choice
         .lines()
         .filter(|l| !l.starts_with("JSON:"))
@@ -218,6 +294,12 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
          thread (its normal path when calls are not back to back; the benchmark leaves 0.8 ms\n\
          between calls and times only the call); `*_inline` turns preparation off so that\n\
          instantiation is on the critical path, for comparison.\n\n\
+         ## State services\n\n\
+         `cargo bench -p nd-host-sched --bench state`. The Extism column runs the same `cache`\n\
+         fixture with host functions of the same names that parse the same JSON and keep a\n\
+         `HashMap` (no LRU, no TTL): the cost of the host-function path on both runtimes. The KV\n\
+         store commits every write durably (fsync) before answering, so its numbers are the\n\
+         disk's; `kvstore_set_get_direct` shows that floor without a plugin.\n\n{state_table}\n\
          ## Kernel design: native arena against a wasm kernel\n\n\
          `cargo bench -p nd-runtime --bench kernel_choice` (see ARCHITECTURE.md for the decision):\n\n\
          ```text\n{kernel_table}\n```\n"

@@ -54,6 +54,9 @@ mod iters {
     pub const REUSED_ECHO_1M: usize = 200;
     pub const COMPILE_COLD: usize = 5;
     pub const COMPILE_CACHED: usize = 50;
+    /// Calls of the cache fixture's `bench` export, each making `CACHE_PAIRS` set+get pairs.
+    pub const CACHE_SET_GET: usize = 30;
+    pub const CACHE_PAIRS: usize = 1000;
 }
 
 struct Args {
@@ -61,16 +64,18 @@ struct Args {
     hostfns_wasm: PathBuf,
     rounds: usize,
     cache_dir: Option<PathBuf>,
+    cache_wasm: Option<PathBuf>,
 }
 
 const USAGE: &str =
-    "usage: extism-ref --kernel-wasm PATH --hostfns-wasm PATH [--rounds N] [--cache-dir DIR]";
+    "usage: extism-ref --kernel-wasm PATH --hostfns-wasm PATH [--cache-wasm PATH] [--rounds N] [--cache-dir DIR]";
 
 fn parse_args() -> Result<Args, String> {
     let mut kernel_wasm = None;
     let mut hostfns_wasm = None;
     let mut rounds = 1usize;
     let mut cache_dir = None;
+    let mut cache_wasm = None;
     let mut it = std::env::args_os().skip(1);
     while let Some(flag) = it.next() {
         let flag = flag.to_string_lossy().into_owned();
@@ -84,6 +89,7 @@ fn parse_args() -> Result<Args, String> {
             "--kernel-wasm" => kernel_wasm = Some(PathBuf::from(value)),
             "--hostfns-wasm" => hostfns_wasm = Some(PathBuf::from(value)),
             "--cache-dir" => cache_dir = Some(PathBuf::from(value)),
+            "--cache-wasm" => cache_wasm = Some(PathBuf::from(value)),
             "--rounds" => {
                 rounds = value
                     .to_string_lossy()
@@ -100,6 +106,7 @@ fn parse_args() -> Result<Args, String> {
         hostfns_wasm: hostfns_wasm.ok_or_else(|| format!("--hostfns-wasm is required\n{USAGE}"))?,
         rounds,
         cache_dir,
+        cache_wasm,
     })
 }
 
@@ -151,6 +158,61 @@ fn arg_f64(inp: &[Val], i: usize) -> Result<f64, Error> {
 }
 
 /// Every import of the hostfns fixture (unused definitions would be harmless).
+/// The ten `cache_*` functions the `cache` fixture imports, over one `HashMap` of strings: the
+/// same JSON parsing and answering as ndp's cache service, without its LRU bound and TTLs.
+const CACHE_FUNCTIONS: [&str; 10] = [
+    "cache_setstring",
+    "cache_getstring",
+    "cache_setint",
+    "cache_getint",
+    "cache_setfloat",
+    "cache_getfloat",
+    "cache_setbytes",
+    "cache_getbytes",
+    "cache_has",
+    "cache_remove",
+];
+
+type CacheMap = std::collections::HashMap<String, String>;
+
+fn with_cache_functions<'a>(
+    mut b: PluginBuilder<'a>,
+    map: &UserData<CacheMap>,
+) -> PluginBuilder<'a> {
+    for name in CACHE_FUNCTIONS {
+        b = b.with_function(
+            name,
+            [PTR],
+            [PTR],
+            map.clone(),
+            move |plugin: &mut CurrentPlugin, inp: &[Val], out: &mut [Val], ud: UserData<CacheMap>| {
+                let arg = inp.first().ok_or_else(|| Error::msg("no argument"))?;
+                let req: String = plugin.memory_get_val(arg)?;
+                let req: serde_json::Value = serde_json::from_str(&req)?;
+                let key = req["key"].as_str().unwrap_or_default().to_owned();
+                let map = ud.get()?;
+                let mut map = map.lock().map_err(|_| Error::msg("poisoned"))?;
+                let resp = match name {
+                    "cache_setstring" => {
+                        let value = req["value"].as_str().unwrap_or_default().to_owned();
+                        map.insert(key, value);
+                        "{}".to_owned()
+                    }
+                    "cache_getstring" => match map.get(&key) {
+                        Some(v) => serde_json::json!({"value": v, "exists": true}).to_string(),
+                        None => "{}".to_owned(),
+                    },
+                    _ => "{}".to_owned(),
+                };
+                let slot = out.first_mut().ok_or_else(|| Error::msg("no result"))?;
+                plugin.memory_set_val(slot, resp)?;
+                Ok(())
+            },
+        );
+    }
+    b
+}
+
 fn with_host_functions(b: PluginBuilder<'_>) -> PluginBuilder<'_> {
     let ud = UserData::<()>::default;
     b.with_function("nd_json", [PTR], [PTR], ud(), nd_json)
@@ -348,6 +410,26 @@ fn run(args: &Args) -> Result<String, Error> {
     }
 
     // 5. Reused instance, echo 1 MiB.
+    if let Some(path) = &args.cache_wasm {
+        let wasm = read(path)?;
+        let map = UserData::new(CacheMap::new());
+        let compiled =
+            CompiledPlugin::new(with_cache_functions(builder(&wasm).with_cache_disabled(), &map))?;
+        let pairs = iters::CACHE_PAIRS.to_string();
+        let it = n(iters::CACHE_SET_GET);
+        let mut stats = measure("cache_set_get", 2, it, || {
+            let mut p = Plugin::new_from_compiled(&compiled)?;
+            std::hint::black_box(p.call::<&str, &[u8]>("bench", &pairs)?);
+            Ok(())
+        })?;
+        // Per set+get pair, as on the ndp side.
+        let per = iters::CACHE_PAIRS as f64;
+        stats.p50_us /= per;
+        stats.p90_us /= per;
+        stats.mean_us /= per;
+        put("cache_set_get", stats);
+    }
+
     let input = payload(1_048_576);
     let it = n(iters::REUSED_ECHO_1M);
     let mut p = Plugin::new_from_compiled(&kernel_compiled)?;

@@ -1,6 +1,11 @@
-//! `ndp call`: loads a package as Navidrome would (minus host services, which this build
-//! does not link), calls one export in a fresh instance, and maps the outcome to an exit
-//! code: see [`exit_code`] and [`crate::EXIT_CODES`].
+//! `ndp call`: loads a package as Navidrome would, with the state services its manifest
+//! grants (cache, kvstore, scheduler, taskqueue; data under `--data-dir`), calls one export in
+//! a fresh instance, and maps the outcome to an exit code: see [`exit_code`] and
+//! [`crate::EXIT_CODES`].
+//!
+//! The process ends when the call returns: schedules the plugin made are dropped (Navidrome
+//! keeps none across restarts either), and tasks it enqueued stay in the task queue's store,
+//! to run when a later process creates the queue again.
 
 use std::io::Read as _;
 use std::path::Path;
@@ -16,7 +21,7 @@ use nd_runtime::{CallError, CallErrorKind, Compiled, LogLevel, PluginConfig};
 use crate::info::ImportStatus;
 use crate::{
     CacheChoice, CallArgs, EXIT_ABNORMAL, EXIT_NOT_IMPLEMENTED, EXIT_PLUGIN_ERROR, EXIT_USAGE,
-    Failure, load, output,
+    Failure, load, output, services,
 };
 
 /// The exit code of a failed call.
@@ -133,7 +138,11 @@ fn call_failure(error: &CallError) -> Failure {
 }
 
 /// Runs `ndp call`.
-pub(crate) fn run(args: &CallArgs, cache: &CacheChoice) -> Result<(), Failure> {
+pub(crate) fn run(
+    args: &CallArgs,
+    cache: &CacheChoice,
+    data_dir: Option<&Path>,
+) -> Result<(), Failure> {
     let input = read_input(args)?;
     let package = load::read_package(&args.file)?;
     for warning in &package.warnings {
@@ -158,6 +167,7 @@ pub(crate) fn run(args: &CallArgs, cache: &CacheChoice) -> Result<(), Failure> {
     // The stderr subscriber's filter decides which guest log lines are shown.
     config.log_level = LogLevel::Trace;
     config.import_hint = Some(import_hint);
+    config.services = services::for_permissions(&package.manifest.permissions, data_dir)?;
 
     let plugin = started
         .runtime

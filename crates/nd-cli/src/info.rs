@@ -22,8 +22,8 @@ pub(crate) const WASI_MODULE: &str = "wasi_snapshot_preview1";
 pub(crate) const ENV_MODULE: &str = nd_runtime::ENV_NAMESPACE;
 
 /// The Navidrome host services (by permission key, or [`ALWAYS_AVAILABLE`] for config)
-/// that this build of ndp links into plugins. None yet: they come with nd-manager.
-const SERVICES_IN_THIS_BUILD: &[&str] = &[];
+/// that this build of ndp links into plugins: the state services (see [`crate::services`]).
+const SERVICES_IN_THIS_BUILD: &[&str] = crate::services::LINKED;
 
 /// Whether this build links the service behind a permission key.
 pub(crate) fn service_in_this_build(permission: &str) -> bool {
@@ -212,9 +212,16 @@ pub(crate) struct Info<'a> {
 }
 
 impl Info<'_> {
-    /// Whether every import is provided, so that the plugin loads in this build.
+    /// Whether the plugin loads in this build: every import is provided, and every linked
+    /// service that calls the plugin back finds its callback export (the scheduler and the
+    /// task queue refuse a plugin without one, as Navidrome does).
     pub(crate) fn runs_in_this_build(&self) -> bool {
         self.imports.iter().all(|i| i.status.provided())
+            && crate::services::missing_callbacks(
+                &self.package.manifest.permissions,
+                self.exports.iter().map(String::as_str),
+            )
+            .is_empty()
     }
 }
 

@@ -3,15 +3,16 @@
 //! Navidrome would, with exit codes a script can rely on.
 //!
 //! This file parses the command line, installs the stderr log subscriber, dispatches, and
-//! turns every outcome into an exit code ([`EXIT_CODES`]). It deliberately links no
-//! Navidrome host services (cache, kvstore, …): those live in the `nd-host-*` crates and
-//! are wired by nd-manager, which this binary does not use yet; `ndp info` says so for
-//! each `extism:host/user` import.
+//! turns every outcome into an exit code ([`EXIT_CODES`]). It links the state services of
+//! `nd-host-store` and `nd-host-sched` ([`services`]); the others (library, http, …) come
+//! with nd-manager, and `ndp info` says for each `extism:host/user` import whether this build
+//! provides it.
 
 mod call;
 mod info;
 mod load;
 mod output;
+mod services;
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -84,9 +85,13 @@ Call one export of a plugin, in a fresh instance, as Navidrome does, and write i
 to stdout exactly (no newline is added).
 
 The input is empty unless --input or --input-file gives it; `-` for either reads stdin. \
---config pairs become the plugin's Extism config (what config_get reads). This build links no \
-Navidrome host services, so a plugin that imports one (cache_getstring, kvstore_set, ...) fails \
-to load with exit code 64 and a message naming the permission that provides it.";
+--config pairs become the plugin's Extism config (what config_get reads).
+
+The Navidrome services cache, kvstore, scheduler and taskqueue are linked when the manifest \
+grants them; KV stores and task queues live under --data-dir/plugins/<id>/ and persist between \
+invocations. A plugin that imports a function of another service (library, http, ...) or of a \
+service its manifest does not grant fails to load with exit code 64 and a message naming the \
+permission that provides it. Schedules end with the process.";
 
 const INFO_LONG_ABOUT: &str = "\
 Show a package's plugin id, manifest, permissions, manifest warnings, the capabilities detected \
@@ -112,6 +117,11 @@ struct Cli {
     /// Compile without the on-disk compilation cache
     #[arg(long, global = true, help_heading = GLOBAL)]
     no_cache: bool,
+
+    /// Directory of plugin data (KV stores and task queues, under plugins/<id>/) [default:
+    /// $XDG_DATA_HOME/ndp or ~/.local/share/ndp]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 
     #[command(subcommand)]
     command: Command,
@@ -290,7 +300,9 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Info(args) => info::run(&args, &cache),
-        Command::Call(args) => call::run(&args, &cache),
+        Command::Call(args) => {
+            call::run(&args, &cache, services::data_dir(cli.data_dir).as_deref())
+        }
     };
     let code = match result {
         Ok(()) => EXIT_OK,

@@ -244,6 +244,8 @@ pub(crate) struct PluginShared {
     kernel_high_water: AtomicU64,
     refill_pending: AtomicBool,
     closed: AtomicBool,
+    /// The user-facing handle, for [`Plugin::from_shared`].
+    handle: std::sync::OnceLock<Weak<Handle>>,
 }
 
 impl Drop for PluginShared {
@@ -259,6 +261,19 @@ impl Drop for PluginShared {
 }
 
 impl PluginShared {
+    /// Shuts the plugin down once: no more calls, prepared instances dropped, services stopped.
+    fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        // Taken out first: dropping instances must not happen under the pool lock.
+        let pool = std::mem::take(&mut *self.pool.lock());
+        drop(pool);
+        for service in &self.config.services {
+            service.shutdown();
+        }
+    }
+
     pub(crate) fn memory_limit_pages(&self) -> u32 {
         (self.config.max_memory_bytes / 65536).clamp(1, 65536) as u32
     }
@@ -278,7 +293,15 @@ impl PluginShared {
             match instance::instantiate(self) {
                 Ok(mut prepared) => {
                     prepared.presize_kernel(self.kernel_high_water.load(Ordering::Relaxed));
-                    self.pool.lock().push(prepared)
+                    let mut pool = self.pool.lock();
+                    // Checked under the lock `close` empties the pool with: an instance
+                    // pushed after closing would keep the plugin alive forever.
+                    if self.closed.load(Ordering::Acquire) {
+                        drop(pool);
+                        self.runtime.retire(prepared);
+                        return;
+                    }
+                    pool.push(prepared);
                 }
                 Err(e) => {
                     tracing::warn!(plugin = %self.id, error = %e, "preparing an instance failed");
@@ -314,6 +337,21 @@ impl PluginShared {
 #[derive(Clone)]
 pub struct Plugin {
     shared: Arc<PluginShared>,
+    handle: Arc<Handle>,
+}
+
+/// What the user-facing handles share. Instances (prepared ones in the pool included) point
+/// at [`PluginShared`], never at this, so when the last [`Plugin`] goes away the plugin is
+/// shut down (its services stopped, its pool emptied, which breaks the instance → plugin
+/// cycle) even if nobody called [`Plugin::shutdown`].
+struct Handle {
+    shared: Arc<PluginShared>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.shared.close();
+    }
 }
 
 impl fmt::Debug for Plugin {
@@ -326,18 +364,38 @@ impl fmt::Debug for Plugin {
 
 /// A weak handle to a plugin, for host services that call back into it later.
 #[derive(Clone, Debug)]
-pub struct WeakPlugin(Weak<PluginShared>);
+pub struct WeakPlugin(Weak<Handle>);
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("id", &self.shared.id)
+            .finish()
+    }
+}
 
 impl WeakPlugin {
-    /// The plugin, if it is still loaded.
+    /// The plugin, if some [`Plugin`] handle to it still exists.
     pub fn upgrade(&self) -> Option<Plugin> {
-        self.0.upgrade().map(Plugin::from_shared)
+        self.0.upgrade().map(|handle| Plugin {
+            shared: Arc::clone(&handle.shared),
+            handle,
+        })
     }
 }
 
 impl Plugin {
+    /// The handle of a plugin seen from inside one of its calls. Normally the handle its
+    /// users hold; if they all dropped it while the call ran, a new one (of a plugin already
+    /// shut down, so later calls fail).
     pub(crate) fn from_shared(shared: Arc<PluginShared>) -> Self {
-        Self { shared }
+        let existing = shared.handle.get().and_then(Weak::upgrade);
+        let handle = existing.unwrap_or_else(|| {
+            Arc::new(Handle {
+                shared: Arc::clone(&shared),
+            })
+        });
+        Self { shared, handle }
     }
 
     /// Resolves the imports of `module` for `config` and prepares the first instance, so that
@@ -407,6 +465,7 @@ impl Plugin {
             kernel_high_water: AtomicU64::new(0),
             refill_pending: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            handle: std::sync::OnceLock::new(),
         });
         let first = instance::instantiate(&shared).map_err(|kind| Error::Instantiate {
             plugin: id.clone(),
@@ -414,7 +473,11 @@ impl Plugin {
         })?;
         // The instance that proved the plugin loads serves the first call.
         shared.pool.lock().push(first);
-        let plugin = Self { shared };
+        let handle = Arc::new(Handle {
+            shared: Arc::clone(&shared),
+        });
+        let _ = shared.handle.set(Arc::downgrade(&handle));
+        let plugin = Self { shared, handle };
         for service in &plugin.shared.config.services {
             if let Err(e) = service.on_load(&plugin) {
                 plugin.shutdown();
@@ -455,7 +518,7 @@ impl Plugin {
 
     /// A weak handle for host services that call back later.
     pub fn downgrade(&self) -> WeakPlugin {
-        WeakPlugin(Arc::downgrade(&self.shared))
+        WeakPlugin(Arc::downgrade(&self.handle))
     }
 
     fn error(&self, export: &str, kind: CallErrorKind) -> CallError {
@@ -510,13 +573,7 @@ impl Plugin {
     /// Stops preparing instances, drops the prepared ones and shuts the host services down.
     /// Calls already running finish; later calls fail.
     pub fn shutdown(&self) {
-        if self.shared.closed.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        self.shared.pool.lock().clear();
-        for service in &self.shared.config.services {
-            service.shutdown();
-        }
+        self.shared.close();
     }
 }
 

@@ -12,7 +12,7 @@ fn package(manifest: &str) -> Package {
 #[test]
 fn import_statuses() {
     let p = package(
-        r#"{"name":"n","author":"a","version":"1","permissions":{"cache":{"reason":"r"}}}"#,
+        r#"{"name":"n","author":"a","version":"1","permissions":{"cache":{"reason":"r"},"library":{"reason":"r"}}}"#,
     );
     let f = "(i64) -> i64";
     assert_eq!(
@@ -40,13 +40,18 @@ fn import_statuses() {
         ImportStatus::UnknownUserFunction
     );
 
-    let granted = ImportStatus::of(&p, HOST_MODULE, "cache_getstring", f);
+    let linked = ImportStatus::of(&p, HOST_MODULE, "cache_getstring", f);
+    assert!(linked.provided());
+    assert_eq!(linked.code(), "provided");
+    assert_eq!(linked.permission(), Some("cache"));
+
+    let granted = ImportStatus::of(&p, HOST_MODULE, "library_getalllibraries", f);
     assert!(!granted.provided());
     assert_eq!(granted.code(), "service_not_available");
-    assert_eq!(granted.permission(), Some("cache"));
+    assert_eq!(granted.permission(), Some("library"));
     assert_eq!(
         granted.describe(),
-        "needs permission 'cache' (granted) — service not available in this build"
+        "needs permission 'library' (granted) — service not available in this build"
     );
 
     let denied = ImportStatus::of(&p, HOST_MODULE, "kvstore_get", f);

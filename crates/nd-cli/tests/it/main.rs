@@ -344,6 +344,34 @@ fn info_granted_permission_without_service() {
     let ndp = Ndp::new();
     let dir = tempfile::tempdir().expect("temp dir");
     let manifest = r#"{"name": "granted", "author": "a", "version": "1",
+        "permissions": {"library": {"reason": "list the music"}}}"#;
+    let path = write_package(
+        dir.path(),
+        "granted",
+        manifest,
+        &wasm_of("wat/library_import.wasm"),
+    );
+    let path = path.display().to_string();
+    let out = ndp.run(&["info", &path]);
+    out.expect_code(0);
+    let text = out.stdout_str();
+    assert!(
+        text.contains("needs permission 'library' (granted) — service not available in this build"),
+        "{text}"
+    );
+    assert!(text.contains("  library: list the music"), "{text}");
+    let info = ndp.run(&["info", "--json", &path]).json();
+    let libs = import(&info, "extism:host/user", "library_getalllibraries");
+    assert_eq!(libs["status"], "service_not_available");
+    assert_eq!(libs["granted"], true);
+    assert_eq!(info["problems"], serde_json::json!([]));
+}
+
+#[test]
+fn info_and_call_link_a_granted_state_service() {
+    let ndp = Ndp::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = r#"{"name": "granted", "author": "a", "version": "1",
         "permissions": {"cache": {"reason": "remember things"}}}"#;
     let path = write_package(
         dir.path(),
@@ -352,19 +380,84 @@ fn info_granted_permission_without_service() {
         &wasm_of("wasm32-wasip1/ndhost.wasm"),
     );
     let path = path.display().to_string();
-    let out = ndp.run(&["info", &path]);
-    out.expect_code(0);
-    let text = out.stdout_str();
-    assert!(
-        text.contains("needs permission 'cache' (granted) — service not available in this build"),
-        "{text}"
-    );
-    assert!(text.contains("  cache: remember things"), "{text}");
     let info = ndp.run(&["info", "--json", &path]).json();
     let cache = import(&info, "extism:host/user", "cache_getstring");
-    assert_eq!(cache["status"], "service_not_available");
-    assert_eq!(cache["granted"], true);
-    assert_eq!(info["problems"], serde_json::json!([]));
+    assert_eq!(cache["status"], "provided");
+    assert_eq!(cache["provided"], true);
+    // A fresh process has an empty cache: Navidrome's answer for a missing key is `{}`.
+    ndp.run(&["call", &path, "use_cache", "--input", "k"])
+        .expect_code(0)
+        .stdout_is(b"{}");
+}
+
+/// `--data-dir` holds the KV store, so a value set by one process is read by the next one;
+/// another data directory does not see it.
+#[test]
+fn call_kvstore_persists_between_processes_in_the_data_dir() {
+    let ndp = Ndp::new();
+    let data = tempfile::tempdir().expect("temp dir");
+    let other = tempfile::tempdir().expect("temp dir");
+    let kvstore = fixture("kvstore.ndp").display().to_string();
+    let data_dir = data.path().display().to_string();
+    let set = r#"{"fn":"kvstore_set","req":{"key":"greeting","value":"aGVsbG8="}}"#;
+    let get = r#"{"fn":"kvstore_get","req":{"key":"greeting"}}"#;
+    ndp.run(&[
+        "--data-dir",
+        &data_dir,
+        "call",
+        &kvstore,
+        "host",
+        "--input",
+        set,
+    ])
+    .expect_code(0)
+    .stdout_is(b"{}");
+    assert!(data.path().join("plugins/kvstore/kvstore.redb").is_file());
+    let got = ndp.run(&[
+        "call",
+        &kvstore,
+        "host",
+        "--input",
+        get,
+        "--data-dir",
+        &data_dir,
+    ]);
+    got.expect_code(0);
+    // Go writes the fields in struct order; ndp's JSON objects are sorted by key. Both PDKs
+    // decode by name, so the order is not part of the contract.
+    assert_eq!(
+        got.json(),
+        serde_json::json!({"value": "aGVsbG8=", "exists": true})
+    );
+    let elsewhere = other.path().display().to_string();
+    ndp.run(&[
+        "--data-dir",
+        &elsewhere,
+        "call",
+        &kvstore,
+        "host",
+        "--input",
+        get,
+    ])
+    .expect_code(0)
+    .stdout_is(b"{}");
+}
+
+/// Without `--data-dir`, the store lives in `$XDG_DATA_HOME/ndp`.
+#[test]
+fn call_default_data_dir_follows_xdg_data_home() {
+    let ndp = Ndp::new();
+    let xdg = tempfile::tempdir().expect("temp dir");
+    let kvstore = fixture("kvstore.ndp").display().to_string();
+    let set = r#"{"fn":"kvstore_set","req":{"key":"k","value":"AA=="}}"#;
+    let mut command = ndp.command(&["call", &kvstore, "host", "--input", set]);
+    command.env("XDG_DATA_HOME", xdg.path());
+    run(command, None).expect_code(0).stdout_is(b"{}");
+    assert!(
+        xdg.path()
+            .join("ndp/plugins/kvstore/kvstore.redb")
+            .is_file()
+    );
 }
 
 #[test]
@@ -399,7 +492,8 @@ fn info_capabilities_problems_and_warnings() {
         "/permissions/http/requiredHosts/0"
     );
     assert_eq!(info["imports"], serde_json::json!([]));
-    assert_eq!(info["runs_in_this_build"], true);
+    // The scheduler service refuses a plugin without nd_scheduler_callback, as Navidrome does.
+    assert_eq!(info["runs_in_this_build"], false);
 
     let human = ndp.run(&["info", &path]).stdout_str();
     assert!(
@@ -413,10 +507,24 @@ fn info_capabilities_problems_and_warnings() {
     assert!(human.contains("manifest warnings (1):"), "{human}");
     assert!(human.contains("  scheduler: (no reason given)"), "{human}");
 
-    // ndp call still runs it, with the problems as warnings on stderr.
+    // ndp call warns about every problem, then fails to load it for the one a linked
+    // service enforces.
+    let call = ndp.run(&["call", &path, "nd_on_init"]);
+    call.expect_code(64)
+        .stderr_has("Navidrome would refuse to load this plugin: /permissions/users")
+        .stderr_has(
+            "host service 'scheduler': plugin caps has the scheduler permission but does not export nd_scheduler_callback",
+        );
+
+    // Without the scheduler permission, ndp call runs it, with the remaining problem as a
+    // warning on stderr.
+    let manifest = r#"{"name": "caps", "author": "a", "version": "1"}"#;
+    let path = write_package(dir.path(), "caps", manifest, wat)
+        .display()
+        .to_string();
     let call = ndp.run(&["call", &path, "nd_on_init"]);
     call.expect_code(0).stdout_is(b"");
-    call.stderr_has("Navidrome would refuse to load this plugin");
+    call.stderr_has("Navidrome would refuse to load this plugin: /permissions/users");
 }
 
 #[test]

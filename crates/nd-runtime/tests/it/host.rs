@@ -342,3 +342,99 @@ fn initialisers_run_in_navidrome_order_once_per_instance() {
         );
     }
 }
+
+/// Counts the lifecycle hooks it sees; refuses the plugin at `on_load` when told to.
+#[derive(Default)]
+struct Lifecycle {
+    refuse: bool,
+    loads: AtomicI64,
+    shutdowns: AtomicI64,
+    weak: std::sync::Mutex<Option<nd_runtime::WeakPlugin>>,
+}
+
+impl HostService for Lifecycle {
+    fn name(&self) -> &'static str {
+        "lifecycle"
+    }
+    fn register(&self, _: &mut HostImports) -> Result<(), RegisterError> {
+        Ok(())
+    }
+    fn on_load(&self, plugin: &nd_runtime::Plugin) -> Result<(), RegisterError> {
+        self.loads.fetch_add(1, Ordering::SeqCst);
+        *self.weak.lock().unwrap() = Some(plugin.downgrade());
+        if self.refuse {
+            return Err(RegisterError(format!(
+                "plugin exports {} functions, wants nd_scheduler_callback",
+                plugin.exports().count()
+            )));
+        }
+        Ok(())
+    }
+    fn shutdown(&self) {
+        self.shutdowns.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn on_load_can_refuse_a_plugin_and_every_service_is_shut_down() {
+    let refusing = Arc::new(Lifecycle {
+        refuse: true,
+        ..Default::default()
+    });
+    let other = Arc::new(Lifecycle::default());
+    let mut config = PluginConfig::new("refused");
+    config.services = vec![other.clone(), refusing.clone()];
+    let e = runtime()
+        .load(&compiled("kernel", WASI), config)
+        .unwrap_err();
+    assert!(
+        matches!(e, nd_runtime::Error::ServiceRejected { ref service, .. } if service == "lifecycle"),
+        "{e:?}"
+    );
+    let text = e.to_string();
+    assert!(
+        text.starts_with("plugin 'refused': host service 'lifecycle': plugin exports")
+            && text.contains("wants nd_scheduler_callback"),
+        "{text}"
+    );
+    assert_eq!(refusing.loads.load(Ordering::SeqCst), 1);
+    assert_eq!(other.shutdowns.load(Ordering::SeqCst), 1);
+    assert_eq!(refusing.shutdowns.load(Ordering::SeqCst), 1);
+}
+
+/// A plugin whose last handle is dropped without `shutdown` still shuts its services down
+/// (the prepared instances in its pool must not keep it alive), exactly once, and weak
+/// handles stop upgrading.
+#[test]
+fn dropping_the_last_handle_shuts_the_services_down() {
+    let service = Arc::new(Lifecycle::default());
+    let mut config = PluginConfig::new("dropped");
+    config.services = vec![service.clone()];
+    config.prepared_instances = 2;
+    let plugin = runtime().load(&compiled("kernel", WASI), config).unwrap();
+    assert_eq!(ok_str(&plugin, "echo", "x"), "x");
+    let weak = service.weak.lock().unwrap().clone().unwrap();
+    let again = weak.upgrade().expect("alive while a handle exists");
+    drop(plugin);
+    assert_eq!(
+        service.shutdowns.load(Ordering::SeqCst),
+        0,
+        "a handle remains"
+    );
+    assert_eq!(ok_str(&again, "echo", "y"), "y");
+    drop(again);
+    assert_eq!(service.shutdowns.load(Ordering::SeqCst), 1);
+    assert!(weak.upgrade().is_none());
+
+    let service = Arc::new(Lifecycle::default());
+    let mut config = PluginConfig::new("shut");
+    config.services = vec![service.clone()];
+    let plugin = runtime().load(&compiled("kernel", WASI), config).unwrap();
+    plugin.shutdown();
+    drop(plugin);
+    assert_eq!(
+        service.shutdowns.load(Ordering::SeqCst),
+        1,
+        "once, not twice"
+    );
+}

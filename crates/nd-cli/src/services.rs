@@ -1,0 +1,108 @@
+//! Which Navidrome host services `ndp` links into a plugin: the state services of
+//! `nd-host-store` and `nd-host-sched`, each only when the manifest grants its permission
+//! (as Navidrome does: an import without the permission fails to load), with their data
+//! under `--data-dir` so that KV stores and task queues persist between invocations.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use nd_host_sched::scheduler::SchedulerService;
+use nd_host_sched::taskqueue::{TaskQueueConfig, TaskQueueService};
+use nd_host_store::cache::{CacheLimits, CacheService};
+use nd_host_store::clock::system_clock;
+use nd_host_store::kvstore::{KvStoreConfig, KvStoreService};
+use nd_manifest::Permissions;
+use nd_runtime::HostService;
+
+use crate::Failure;
+
+/// The permission keys whose services this build links.
+pub(crate) const LINKED: &[&str] = &["cache", "kvstore", "scheduler", "taskqueue"];
+
+/// `--data-dir`, or the per-user default: `$XDG_DATA_HOME/ndp`, else `~/.local/share/ndp`;
+/// `None` when there is no default (neither variable set). Nothing is created here: a
+/// service that stores data creates its own directory under it.
+pub(crate) fn data_dir(explicit: Option<PathBuf>) -> Option<PathBuf> {
+    if let Some(dir) = explicit {
+        return Some(dir);
+    }
+    let xdg = env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    if let Some(xdg) = xdg {
+        return Some(xdg.join("ndp"));
+    }
+    env::var_os("HOME")
+        .filter(|home| !home.is_empty())
+        .map(|home| PathBuf::from(home).join(".local/share/ndp"))
+}
+
+/// The services for a plugin with these permissions, storing under `data_dir`. Fails only
+/// when a service that stores data is granted and there is no data directory.
+pub(crate) fn for_permissions(
+    permissions: &Permissions,
+    data_dir: Option<&Path>,
+) -> Result<Vec<Arc<dyn HostService>>, Failure> {
+    let stores = permissions.kvstore.is_some() || permissions.taskqueue.is_some();
+    let data_dir = match data_dir {
+        Some(dir) => dir,
+        None if stores => {
+            return Err(Failure::usage(
+                "the plugin stores data (kvstore or taskqueue permission) but there is no data \
+                 directory: pass --data-dir (neither XDG_DATA_HOME nor HOME is set)",
+            ));
+        }
+        None => Path::new(""),
+    };
+    let clock = system_clock();
+    let mut services: Vec<Arc<dyn HostService>> = Vec::new();
+    if permissions.cache.is_some() {
+        services.push(Arc::new(CacheService::with_clock(
+            CacheLimits::default(),
+            Arc::clone(&clock),
+        )));
+    }
+    if let Some(kv) = &permissions.kvstore {
+        services.push(Arc::new(KvStoreService::new(
+            KvStoreConfig::new(data_dir)
+                .max_size(kv.max_size_or_default())
+                .clock(Arc::clone(&clock)),
+        )));
+    }
+    if permissions.scheduler.is_some() {
+        services.push(Arc::new(SchedulerService::new(Arc::clone(&clock))));
+    }
+    if let Some(tq) = &permissions.taskqueue {
+        let mut config = TaskQueueConfig::new(data_dir);
+        config.max_concurrency = tq.max_concurrency;
+        config.clock = clock;
+        services.push(Arc::new(TaskQueueService::new(config)));
+    }
+    Ok(services)
+}
+
+/// The callback exports that granted services of this build need and the plugin lacks, as
+/// `(permission, export)`: a plugin with any of them fails to load.
+pub(crate) fn missing_callbacks<'a>(
+    permissions: &Permissions,
+    exports: impl Iterator<Item = &'a str> + Clone,
+) -> Vec<(&'static str, &'static str)> {
+    let needs = [
+        (
+            permissions.scheduler.is_some(),
+            "scheduler",
+            nd_host_sched::scheduler::CALLBACK_EXPORT,
+        ),
+        (
+            permissions.taskqueue.is_some(),
+            "taskqueue",
+            nd_host_sched::taskqueue::TASK_EXECUTE_EXPORT,
+        ),
+    ];
+    needs
+        .into_iter()
+        .filter(|(granted, _, export)| *granted && !exports.clone().any(|e| e == *export))
+        .map(|(_, permission, export)| (permission, export))
+        .collect()
+}
