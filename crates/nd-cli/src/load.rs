@@ -28,9 +28,10 @@ pub(crate) fn read_package(path: &Path) -> Result<Package, Failure> {
         .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))
 }
 
-/// The default cache directory: `$XDG_CACHE_HOME/ndp`, else `$HOME/.cache/ndp`.
-fn default_cache_dir() -> Option<PathBuf> {
-    let xdg = env::var_os("XDG_CACHE_HOME")
+/// `$<xdg_var>/ndp` if that variable holds an absolute path, else `$HOME/<home_relative>/ndp`
+/// (the XDG base-directory rule); `None` when neither is set.
+pub(crate) fn xdg_dir(xdg_var: &str, home_relative: &str) -> Option<PathBuf> {
+    let xdg = env::var_os(xdg_var)
         .map(PathBuf::from)
         .filter(|p| p.is_absolute());
     if let Some(xdg) = xdg {
@@ -38,7 +39,12 @@ fn default_cache_dir() -> Option<PathBuf> {
     }
     env::var_os("HOME")
         .filter(|home| !home.is_empty())
-        .map(|home| PathBuf::from(home).join(".cache").join("ndp"))
+        .map(|home| PathBuf::from(home).join(home_relative).join("ndp"))
+}
+
+/// The default cache directory: `$XDG_CACHE_HOME/ndp`, else `$HOME/.cache/ndp`.
+fn default_cache_dir() -> Option<PathBuf> {
+    xdg_dir("XDG_CACHE_HOME", ".cache")
 }
 
 /// A started runtime and the cache directory it uses, if any.

@@ -3,7 +3,6 @@
 //! (as Navidrome does: an import without the permission fails to load), with their data
 //! under `--data-dir` so that KV stores and task queues persist between invocations.
 
-use std::env;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -24,18 +23,7 @@ pub(crate) const LINKED: &[&str] = &["cache", "kvstore", "scheduler", "taskqueue
 /// `None` when there is no default (neither variable set). Nothing is created here: a
 /// service that stores data creates its own directory under it.
 pub(crate) fn data_dir(explicit: Option<PathBuf>) -> Option<PathBuf> {
-    if let Some(dir) = explicit {
-        return Some(dir);
-    }
-    let xdg = env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute());
-    if let Some(xdg) = xdg {
-        return Some(xdg.join("ndp"));
-    }
-    env::var_os("HOME")
-        .filter(|home| !home.is_empty())
-        .map(|home| PathBuf::from(home).join(".local/share/ndp"))
+    explicit.or_else(|| crate::load::xdg_dir("XDG_DATA_HOME", ".local/share"))
 }
 
 /// The services for a plugin with these permissions, storing under `data_dir`. Fails only

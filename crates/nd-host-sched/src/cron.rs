@@ -37,6 +37,7 @@ use chrono::{
     DateTime, Datelike, Local, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
+use nd_runtime::go_quote;
 
 #[cfg(test)]
 mod tests;
@@ -249,39 +250,6 @@ impl Schedule {
             Kind::Spec(spec) => spec.next_after(t),
         }
     }
-}
-
-/// `"text"` the way Go's `%q` writes it (escapes quotes, backslashes and control characters).
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if c.is_control() => {
-                let n = c as u32;
-                if n <= 0xffff {
-                    out.push_str(&format!("\\u{n:04x}"));
-                } else {
-                    out.push_str(&format!("\\U{n:08x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Parses a Go duration (`time.ParseDuration`): `[-+]?([0-9]*(\.[0-9]*)?unit)+` or `0`, with

@@ -44,12 +44,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use nd_host_store::clock::{SharedClock, Waker, system_clock};
 use nd_runtime::{
-    HostError, HostImports, HostService, Plugin, RegisterError, WeakPlugin, json_response,
+    GoRequest, HostError, HostImports, HostService, Plugin, RegisterError, WeakPlugin, go_quote,
+    json_response,
 };
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use serde_json::{Value, json};
 
-use crate::cron::{CronError, Schedule, go_quote};
+use crate::cron::{CronError, Schedule};
 
 /// The export a plugin with the `scheduler` permission must provide.
 pub const CALLBACK_EXPORT: &str = "nd_scheduler_callback";
@@ -621,49 +622,6 @@ fn base62_22(mut n: u128) -> String {
     out.iter().map(|&b| char::from(b)).collect()
 }
 
-/// A request field, matched the way Go's `encoding/json` does: exact name first, then
-/// case-insensitively.
-fn field<'a>(req: &'a Value, name: &str) -> Option<&'a Value> {
-    let map = req.as_object()?;
-    map.get(name).or_else(|| {
-        map.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
-}
-
-fn string_field(req: &Value, name: &str) -> Result<String, HostError> {
-    match field(req, name) {
-        None | Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(other) => Err(HostError::Guest(format!(
-            "invalid request: {name} must be a string, not {other}"
-        ))),
-    }
-}
-
-fn i32_field(req: &Value, name: &str) -> Result<i32, HostError> {
-    match field(req, name) {
-        None | Some(Value::Null) => Ok(0),
-        Some(v) => v
-            .as_i64()
-            .and_then(|n| i32::try_from(n).ok())
-            .ok_or_else(|| {
-                HostError::Guest(format!("invalid request: {name} must be an int32, not {v}"))
-            }),
-    }
-}
-
-fn check_object(req: &Value) -> Result<(), HostError> {
-    if req.is_object() || req.is_null() {
-        Ok(())
-    } else {
-        Err(HostError::Guest(format!(
-            "invalid request: expected a JSON object, not {req}"
-        )))
-    }
-}
-
 fn guest(e: Error) -> HostError {
     HostError::Guest(e.to_string())
 }
@@ -691,10 +649,10 @@ impl HostService for SchedulerService {
         }
         let service = Arc::clone(&self.inner);
         imports.json("scheduler_scheduleonetime", move |_ctx, req| {
-            check_object(&req)?;
-            let delay = i32_field(&req, "delaySeconds")?;
-            let payload = string_field(&req, "payload")?;
-            let id = string_field(&req, "scheduleId")?;
+            let req = GoRequest::parse(&req, "SchedulerScheduleOneTimeRequest")?;
+            let delay = req.int32("delaySeconds")?;
+            let payload = req.string("payload")?;
+            let id = req.string("scheduleId")?;
             let delay = Duration::from_secs(u64::try_from(delay).unwrap_or(0));
             let id = service.schedule_once(&id, delay, &payload);
             Ok(json_response(
@@ -703,10 +661,10 @@ impl HostService for SchedulerService {
         });
         let service = Arc::clone(&self.inner);
         imports.json("scheduler_schedulerecurring", move |_ctx, req| {
-            check_object(&req)?;
-            let expression = string_field(&req, "cronExpression")?;
-            let payload = string_field(&req, "payload")?;
-            let id = string_field(&req, "scheduleId")?;
+            let req = GoRequest::parse(&req, "SchedulerScheduleRecurringRequest")?;
+            let expression = req.string("cronExpression")?;
+            let payload = req.string("payload")?;
+            let id = req.string("scheduleId")?;
             let id = service.schedule_recurring(&id, &expression, &payload);
             Ok(json_response(
                 json!({ "newScheduleId": id.map_err(guest)? }),
@@ -714,8 +672,8 @@ impl HostService for SchedulerService {
         });
         let service = Arc::clone(&self.inner);
         imports.json("scheduler_cancelschedule", move |_ctx, req| {
-            check_object(&req)?;
-            let id = string_field(&req, "scheduleId")?;
+            let id =
+                GoRequest::parse(&req, "SchedulerCancelScheduleRequest")?.string("scheduleId")?;
             service.cancel(&id).map_err(guest)?;
             Ok(json!({}))
         });

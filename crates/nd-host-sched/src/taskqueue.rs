@@ -33,7 +33,6 @@
 //!   their attempt undone (Navidrome cancels the calls and does the same). A call that ends
 //!   later is ignored.
 
-mod request;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -48,14 +47,13 @@ use std::time::{Duration, Instant, SystemTime};
 use nd_host_store::clock::{self, SharedClock, Waker};
 use nd_host_store::db;
 use nd_runtime::{
-    CallErrorKind, HostError, HostImports, HostService, Plugin, RegisterError, WeakPlugin,
-    decode_bytes, json_response,
+    CallErrorKind, GoRequest, HostError, HostImports, HostService, Plugin, RegisterError,
+    WeakPlugin, go_quote, json_response,
 };
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use redb::Database;
 use serde_json::{Value, json};
 
-use request::go_quote;
 use store::{CancelError, Dispatch, Outcome, TaskRecord};
 
 /// The export a plugin with the `taskqueue` permission must provide.
@@ -468,34 +466,15 @@ impl Inner {
     }
 
     fn create_queue(&self, req: &Value) -> Result<Value, HostError> {
-        const T: &str = "host.TaskCreateQueueRequest";
-        let obj = request::object(req, T)?;
-        let name = request::string(obj, "name", "TaskCreateQueueRequest.name")?;
-        let cfg = match request::field(obj, "config") {
-            None => None,
-            Some(Value::Object(map)) => Some(map),
-            Some(_) => {
-                return Err(guest(
-                    "json: cannot unmarshal config into Go struct field \
-                     TaskCreateQueueRequest.config of type host.QueueConfig",
-                ));
-            }
-        };
-        let int = |name: &str, bits32: bool| {
-            request::int(
-                cfg,
-                name,
-                &format!("TaskCreateQueueRequest.config.{name}"),
-                bits32,
-            )
-        };
-        // The int32 fields were range-checked.
+        let req = GoRequest::parse(req, "TaskCreateQueueRequest")?;
+        let name = req.string("name")?;
+        let cfg = req.object("config", "QueueConfig")?;
         let mut config = QueueConfig {
-            concurrency: int("concurrency", true)? as i32,
-            max_retries: int("maxRetries", true)? as i32,
-            backoff_ms: int("backoffMs", false)?,
-            delay_ms: int("delayMs", false)?,
-            retention_ms: int("retentionMs", false)?,
+            concurrency: cfg.int32("concurrency")?,
+            max_retries: cfg.int32("maxRetries")?,
+            backoff_ms: cfg.int64("backoffMs")?,
+            delay_ms: cfg.int64("delayMs")?,
+            retention_ms: cfg.int64("retentionMs")?,
         };
         if name.is_empty() {
             return Err(guest("queue name cannot be empty"));
@@ -590,10 +569,9 @@ impl Inner {
     }
 
     fn enqueue(&self, req: &Value) -> Result<Value, HostError> {
-        let obj = request::object(req, "host.TaskEnqueueRequest")?;
-        let queue = request::string(obj, "queueName", "TaskEnqueueRequest.queueName")?;
-        let payload = request::string(obj, "payload", "TaskEnqueueRequest.payload")?;
-        let payload = decode_bytes(&payload)?;
+        let req = GoRequest::parse(req, "TaskEnqueueRequest")?;
+        let queue = req.string("queueName")?;
+        let payload = req.bytes("payload")?;
         let config = self.queue_exists(&queue)?;
         if payload.len() > MAX_PAYLOAD_SIZE {
             return Err(guest(format!(
@@ -621,13 +599,12 @@ impl Inner {
         Ok(json!({ "result": id }))
     }
 
-    fn task_id(req: &Value, go_type: &str, go_field: &str) -> Result<String, HostError> {
-        let obj = request::object(req, go_type)?;
-        request::string(obj, "taskId", go_field)
+    fn task_id(req: &Value, go_type: &str) -> Result<String, HostError> {
+        GoRequest::parse(req, go_type)?.string("taskId")
     }
 
     fn get(&self, req: &Value) -> Result<Value, HostError> {
-        let id = Self::task_id(req, "host.TaskGetRequest", "TaskGetRequest.taskId")?;
+        let id = Self::task_id(req, "TaskGetRequest")?;
         let record = store::get(self.db()?, &id)
             .map_err(|e| guest(format!("getting task info: {e}")))?
             .ok_or_else(|| guest(format!("task {} not found", go_quote(&id))))?;
@@ -639,7 +616,7 @@ impl Inner {
     }
 
     fn cancel(&self, req: &Value) -> Result<Value, HostError> {
-        let id = Self::task_id(req, "host.TaskCancelRequest", "TaskCancelRequest.taskId")?;
+        let id = Self::task_id(req, "TaskCancelRequest")?;
         match store::cancel(self.db()?, &id, self.now()) {
             Ok(()) => Ok(json!({})),
             Err(CancelError::NotFound) => Err(guest(format!("task {} not found", go_quote(&id)))),
@@ -652,8 +629,8 @@ impl Inner {
     }
 
     fn clear_queue(&self, req: &Value) -> Result<Value, HostError> {
-        let obj = request::object(req, "host.TaskClearQueueRequest")?;
-        let queue = request::string(obj, "queueName", "TaskClearQueueRequest.queueName")?;
+        let req = GoRequest::parse(req, "TaskClearQueueRequest")?;
+        let queue = req.string("queueName")?;
         self.queue_exists(&queue)?;
         let cleared = store::clear(self.db()?, &queue, self.now())
             .map_err(|e| guest(format!("clearing queue: {e}")))?;

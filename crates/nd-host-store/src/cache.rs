@@ -65,7 +65,7 @@ use std::time::{Duration, SystemTime};
 
 use lru::LruCache;
 use nd_runtime::{
-    HostError, HostImports, HostService, RegisterError, decode_bytes, encode_bytes, json_response,
+    GoRequest, HostError, HostImports, HostService, RegisterError, encode_bytes, json_response,
 };
 use parking_lot::Mutex;
 use serde_json::{Map, Value};
@@ -247,7 +247,7 @@ struct Shared {
 impl Shared {
     /// `cache_set*`: `{key, value, ttlSeconds}` → `{}`.
     fn set(&self, kind: Kind, req: &Value) -> Result<Value, HostError> {
-        let req = Request::parse(req, kind.set_request())?;
+        let req = GoRequest::parse(req, kind.set_request())?;
         let key = req.string("key")?;
         let value = match kind {
             Kind::String => Stored::String(req.string("value")?),
@@ -269,7 +269,7 @@ impl Shared {
     /// `cache_get*` (`kind` given) → `{value?, exists?}`; `cache_has` (`None`) → `{exists?}`.
     fn get(&self, kind: Option<Kind>, req: &Value) -> Result<Value, HostError> {
         let go_type = kind.map_or("CacheHasRequest", Kind::get_request);
-        let key = Request::parse(req, go_type)?.string("key")?;
+        let key = GoRequest::parse(req, go_type)?.string("key")?;
         let now = self.clock.now();
         let mut state = self.state.lock();
         state.tick(now);
@@ -302,7 +302,7 @@ impl Shared {
 
     /// `cache_remove`: `{key}` → `{}`, also when the key is missing.
     fn remove(&self, req: &Value) -> Result<Value, HostError> {
-        let key = Request::parse(req, "CacheRemoveRequest")?.string("key")?;
+        let key = GoRequest::parse(req, "CacheRemoveRequest")?.string("key")?;
         let now = self.clock.now();
         let mut state = self.state.lock();
         state.tick(now);
@@ -594,98 +594,6 @@ impl State {
     }
 }
 
-/// A request object, decoded the way Go's `encoding/json` decodes into the request struct:
-/// unknown fields ignored, names matched exactly or else case-insensitively, `null` and
-/// missing fields left at the zero value, a value of the wrong type an error.
-struct Request<'a> {
-    fields: Option<&'a Map<String, Value>>,
-    go_type: &'static str,
-}
-
-impl<'a> Request<'a> {
-    fn parse(req: &'a Value, go_type: &'static str) -> Result<Self, HostError> {
-        let fields = match req {
-            Value::Object(fields) => Some(fields),
-            Value::Null => None,
-            other => {
-                return Err(HostError::Guest(format!(
-                    "json: cannot unmarshal {} into Go value of type host.{go_type}",
-                    json_kind(other)
-                )));
-            }
-        };
-        Ok(Self { fields, go_type })
-    }
-
-    fn field(&self, name: &str) -> Option<&'a Value> {
-        let fields = self.fields?;
-        fields
-            .get(name)
-            .or_else(|| {
-                fields
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                    .map(|(_, v)| v)
-            })
-            .filter(|v| !v.is_null())
-    }
-
-    fn mismatch(&self, name: &str, found: String, go: &str) -> HostError {
-        HostError::Guest(format!(
-            "json: cannot unmarshal {found} into Go struct field {}.{name} of type {go}",
-            self.go_type
-        ))
-    }
-
-    fn string(&self, name: &str) -> Result<String, HostError> {
-        match self.field(name) {
-            None => Ok(String::new()),
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(other) => Err(self.mismatch(name, json_kind(other).to_owned(), "string")),
-        }
-    }
-
-    fn int64(&self, name: &str) -> Result<i64, HostError> {
-        match self.field(name) {
-            None => Ok(0),
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .ok_or_else(|| self.mismatch(name, format!("number {n}"), "int64")),
-            Some(other) => Err(self.mismatch(name, json_kind(other).to_owned(), "int64")),
-        }
-    }
-
-    fn float64(&self, name: &str) -> Result<f64, HostError> {
-        match self.field(name) {
-            None => Ok(0.0),
-            Some(Value::Number(n)) => n
-                .as_f64()
-                .ok_or_else(|| self.mismatch(name, format!("number {n}"), "float64")),
-            Some(other) => Err(self.mismatch(name, json_kind(other).to_owned(), "float64")),
-        }
-    }
-
-    fn bytes(&self, name: &str) -> Result<Vec<u8>, HostError> {
-        match self.field(name) {
-            None => Ok(Vec::new()),
-            Some(Value::String(s)) => decode_bytes(s),
-            Some(other) => Err(self.mismatch(name, json_kind(other).to_owned(), "[]uint8")),
-        }
-    }
-}
-
-/// Go's word for a JSON value's type in `UnmarshalTypeError`.
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -714,39 +622,28 @@ mod tests {
     }
 
     #[test]
-    fn request_fields_match_case_insensitively_and_exact_wins() {
-        let v = json!({"KEY": "upper", "TtlSeconds": 5, "value": null});
-        let req = Request::parse(&v, "X").unwrap();
-        assert_eq!(req.string("key").unwrap(), "upper");
-        assert_eq!(req.int64("ttlSeconds").unwrap(), 5);
-        assert_eq!(req.string("value").unwrap(), "", "null is the zero value");
-        let v = json!({"Key": "folded", "key": "exact"});
+    fn requests_are_read_as_go_reads_them() {
+        let (s, _) = service(CacheLimits::default());
+        set(
+            &s,
+            Kind::Int,
+            json!({"KEY": "k", "Value": 5, "ttl": "ignored"}),
+        )
+        .unwrap();
         assert_eq!(
-            Request::parse(&v, "X").unwrap().string("key").unwrap(),
-            "exact"
+            get(&s, Some(Kind::Int), "k"),
+            json!({"value": 5, "exists": true})
         );
-        let v = Value::Null;
-        assert_eq!(Request::parse(&v, "X").unwrap().string("key").unwrap(), "");
-    }
-
-    #[test]
-    fn wrong_types_give_go_style_errors() {
-        let v = json!({"value": 1.5});
-        let err = Request::parse(&v, "CacheSetIntRequest")
-            .unwrap()
-            .int64("value")
-            .unwrap_err();
         assert_eq!(
-            err,
+            set(&s, Kind::Int, json!({"key": "k", "value": 1.5})).unwrap_err(),
             HostError::Guest(
                 "json: cannot unmarshal number 1.5 into Go struct field \
                  CacheSetIntRequest.value of type int64"
                     .into()
             )
         );
-        let v = json!([1]);
         assert_eq!(
-            Request::parse(&v, "CacheHasRequest").err().unwrap(),
+            s.shared.get(None, &json!([1])).unwrap_err(),
             HostError::Guest(
                 "json: cannot unmarshal array into Go value of type host.CacheHasRequest".into()
             )

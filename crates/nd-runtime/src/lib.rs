@@ -6,6 +6,7 @@
 //! preview 1 with jailed directory mounts, user host functions through [`HostService`], and
 //! Navidrome's call semantics: a fresh instance for every call, typed outcomes
 //! ([`CallErrorKind`]), wall-clock timeouts, memory caps, and an on-disk compilation cache.
+//! Services read their JSON requests with [`GoRequest`], as Navidrome's Go structs would.
 //!
 //! It is deliberately not a plugin manager: it knows nothing of manifests, `.ndp` packages,
 //! permissions or Navidrome's services (see `nd-manifest`, the `nd-host-*` crates and
@@ -27,6 +28,7 @@
 mod cache;
 mod egress;
 mod error;
+mod gojson;
 mod host;
 mod instance;
 mod limits;
@@ -37,6 +39,7 @@ mod watchdog;
 
 pub use egress::{DenyEgress, Egress, EgressError, HttpLimits, HttpRequest, HttpResponse};
 pub use error::{CallError, CallErrorKind, Error};
+pub use gojson::{GoRequest, go_quote};
 pub use host::{
     HostCtx, HostError, HostImports, HostService, RegisterError, Signature, USER_NAMESPACE, Val,
     ValType, decode_bytes, encode_bytes, json_response,

@@ -17,6 +17,8 @@ use nd_runtime::{CallErrorKind, Compiled, Plugin, PluginConfig, Runtime, Runtime
 pub const WASI: &str = "wasm32-wasip1";
 /// The bare target fixtures are also built for.
 pub const UNKNOWN: &str = "wasm32-unknown-unknown";
+/// Both targets, for tests that run on each.
+pub const TARGETS: [&str; 2] = [WASI, UNKNOWN];
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -26,6 +28,11 @@ pub fn workspace_root() -> PathBuf {
 /// Bytes of the fixture plugin `name` built for `target`.
 pub fn fixture_wasm(name: &str, target: &str) -> Vec<u8> {
     read_fixture(&format!("{target}/{name}.wasm"))
+}
+
+/// Bytes of the hand-written fixture `fixtures/wat/<name>.wat`, compiled by xtask.
+pub fn wat_fixture(name: &str) -> Vec<u8> {
+    read_fixture(&format!("wat/{name}.wasm"))
 }
 
 /// Bytes of the packaged fixture `target/fixtures/<name>.ndp` (the wasip1 build).
@@ -80,17 +87,26 @@ pub fn compiled(name: &str, target: &str) -> Compiled {
 
 /// Loads fixture `name` (wasip1 build) with `config`.
 pub fn load(name: &str, config: PluginConfig) -> Plugin {
+    load_target(name, WASI, config)
+}
+
+/// Loads fixture `name` built for `target` with `config`.
+pub fn load_target(name: &str, target: &str, config: PluginConfig) -> Plugin {
     runtime()
-        .load(&compiled(name, WASI), config)
+        .load(&compiled(name, target), config)
         .unwrap_or_else(|e| panic!("load fixture {name}: {e}"))
+}
+
+/// Calls `export` and returns its output; panics on failure.
+pub fn ok(plugin: &Plugin, export: &str, input: &[u8]) -> Vec<u8> {
+    plugin
+        .call(export, input)
+        .unwrap_or_else(|e| panic!("{export} failed: {e}"))
 }
 
 /// Calls `export` and returns its output as text; panics on failure.
 pub fn ok_str(plugin: &Plugin, export: &str, input: &str) -> String {
-    match plugin.call(export, input.as_bytes()) {
-        Ok(out) => String::from_utf8(out).expect("utf-8 output"),
-        Err(e) => panic!("{export} failed: {e}"),
-    }
+    String::from_utf8(ok(plugin, export, input.as_bytes())).expect("utf-8 output")
 }
 
 /// Calls `export` expecting a failure, and returns its kind.

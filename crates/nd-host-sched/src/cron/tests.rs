@@ -327,12 +327,6 @@ fn go_durations() {
 }
 
 #[test]
-fn go_quote_escapes_like_go() {
-    assert_eq!(go_quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
-    assert_eq!(go_quote("\u{1}é"), "\"\\x01é\"");
-}
-
-#[test]
 fn agrees_with_saffron_where_the_dialects_overlap() {
     // Minute-level, UTC, names for days of the week (saffron numbers them 1-7, robfig 0-6).
     let exprs = [

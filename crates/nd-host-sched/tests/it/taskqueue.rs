@@ -191,7 +191,12 @@ fn wire_json_of_every_function() {
             json!({"name": "x", "config": {"concurrency": 1.5}})
         ),
         json!({"error": "json: cannot unmarshal number 1.5 into Go struct field \
-            TaskCreateQueueRequest.config.concurrency of type int32"})
+            QueueConfig.config.concurrency of type int32"})
+    );
+    assert_eq!(
+        env.call("task_createqueue", json!({"name": "x", "config": 1})),
+        json!({"error": "json: cannot unmarshal number into Go struct field \
+            TaskCreateQueueRequest.config of type host.QueueConfig"})
     );
     let bad = env.call("task_enqueue", json!({"queueName": "q", "payload": "***"}));
     assert!(

@@ -1,88 +1,21 @@
-//! Shared helpers: fixture loading (built by `cargo xtask build-plugins`), one shared runtime,
-//! and shorthands for loading and calling.
+//! Shared helpers: the fixture helpers of nd-testkit (one runtime per test binary, fixtures
+//! compiled once), plus what only nd-runtime's own tests need: the `kernel` fixture per target,
+//! an `err` that also checks the error names the plugin and export, and guest log capture.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
-use nd_runtime::{CallErrorKind, Compiled, Plugin, PluginConfig, Runtime, RuntimeConfig};
+use nd_runtime::{CallErrorKind, Plugin, PluginConfig};
+pub use nd_testkit::{
+    TARGETS, UNKNOWN, WASI, compiled, fixture_wasm, load_target as load, ok, ok_str, runtime,
+    wat_fixture, workspace_root,
+};
 
-pub const WASI: &str = "wasm32-wasip1";
-pub const UNKNOWN: &str = "wasm32-unknown-unknown";
-pub const TARGETS: [&str; 2] = [WASI, UNKNOWN];
-
-pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Bytes of a fixture module. Panics (failing the test) when fixtures were not built.
-pub fn fixture_wasm(name: &str, target: &str) -> Vec<u8> {
-    let path = workspace_root()
-        .join("target/fixtures")
-        .join(target)
-        .join(format!("{name}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "fixture {} missing ({e}); run `cargo xtask build-plugins`",
-            path.display()
-        )
-    })
-}
-
-/// Bytes of a hand-written WAT fixture, compiled by xtask.
-pub fn wat_fixture(name: &str) -> Vec<u8> {
-    let path = workspace_root()
-        .join("target/fixtures/wat")
-        .join(format!("{name}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "fixture {} missing ({e}); run `cargo xtask build-plugins`",
-            path.display()
-        )
-    })
-}
-
-/// One runtime shared by the tests of this binary (no disk cache: tests of the cache make their own).
-pub fn runtime() -> &'static Runtime {
-    static RT: OnceLock<Runtime> = OnceLock::new();
-    RT.get_or_init(|| Runtime::new(RuntimeConfig::default()).expect("runtime"))
-}
-
-/// Compiles each fixture once per test binary.
-pub fn compiled(name: &str, target: &str) -> Compiled {
-    static CACHE: OnceLock<Mutex<HashMap<(String, String), Compiled>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let key = (name.to_owned(), target.to_owned());
-    if let Some(c) = cache.lock().unwrap().get(&key) {
-        return c.clone();
-    }
-    let c = runtime()
-        .compile(name, &fixture_wasm(name, target))
-        .expect("compile fixture");
-    cache.lock().unwrap().insert(key, c.clone());
-    c
-}
-
-pub fn load(name: &str, target: &str, config: PluginConfig) -> Plugin {
-    runtime()
-        .load(&compiled(name, target), config)
-        .expect("load fixture")
-}
-
+/// The `kernel` fixture built for `target`.
 pub fn kernel(target: &str) -> Plugin {
     load("kernel", target, PluginConfig::new("kernel"))
 }
 
-pub fn ok(plugin: &Plugin, export: &str, input: &[u8]) -> Vec<u8> {
-    plugin
-        .call(export, input)
-        .unwrap_or_else(|e| panic!("{export} failed: {e}"))
-}
-
-pub fn ok_str(plugin: &Plugin, export: &str, input: &str) -> String {
-    String::from_utf8(ok(plugin, export, input.as_bytes())).expect("utf-8 output")
-}
-
+/// Calls `export` expecting a failure that names `plugin` and `export`, and returns its kind.
 pub fn err(plugin: &Plugin, export: &str, input: &[u8]) -> CallErrorKind {
     match plugin.call(export, input) {
         Ok(out) => panic!(
