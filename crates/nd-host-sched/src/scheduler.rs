@@ -31,6 +31,10 @@
 //!   the same). A cron expression with no next time stays registered and never fires.
 //! - Callback failures (a trap, a timeout, or an `error` in the output) are only logged, at
 //!   `warn`, with the plugin id and schedule ID.
+//! - Beyond Navidrome, a plugin may have at most [`DEFAULT_MAX_SCHEDULES`] (100,000) active
+//!   schedules ([`SchedulerService::with_max_schedules`]); one more fails with `too many active
+//!   schedules: a plugin may have at most N`, so a plugin cannot grow the host's memory without
+//!   bound.
 //! - [`SchedulerService::shutdown`] (run when the plugin unloads) drops every schedule; no
 //!   callback starts afterwards, and callbacks in flight finish.
 
@@ -58,6 +62,11 @@ pub const CALLBACK_EXPORT: &str = "nd_scheduler_callback";
 /// Worker threads per service unless [`SchedulerService::with_workers`] says otherwise.
 pub const DEFAULT_WORKERS: usize = 4;
 
+/// Active schedules one plugin may have unless [`SchedulerService::with_max_schedules`] says
+/// otherwise. Navidrome has no bound; without one, a plugin scheduling in a loop grows the
+/// host's memory until it fails.
+pub const DEFAULT_MAX_SCHEDULES: usize = 100_000;
+
 /// The longest the driver sleeps on the real clock before looking at it again (a system
 /// clock that jumps is noticed within this time).
 const MAX_REAL_WAIT: Duration = Duration::from_secs(30);
@@ -81,6 +90,9 @@ pub enum Error {
     /// No random bytes for a generated ID.
     #[error("failed to generate a schedule ID: {0}")]
     Random(String),
+    /// The plugin already has the most active schedules it may have (not in Navidrome).
+    #[error("too many active schedules: a plugin may have at most {0}")]
+    TooMany(usize),
 }
 
 /// What an observer learns when a callback starts.
@@ -149,6 +161,7 @@ struct State {
     next_token: u64,
     queue: VecDeque<Job>,
     max_workers: usize,
+    max_schedules: usize,
     /// Jobs queued or running.
     in_flight: usize,
     workers: usize,
@@ -232,6 +245,7 @@ impl SchedulerService {
                 clock,
                 state: Mutex::new(State {
                     max_workers: DEFAULT_WORKERS,
+                    max_schedules: DEFAULT_MAX_SCHEDULES,
                     ..State::default()
                 }),
                 driver_cv: Condvar::new(),
@@ -249,6 +263,14 @@ impl SchedulerService {
     #[must_use]
     pub fn with_workers(self, workers: usize) -> Self {
         self.inner.state.lock().max_workers = workers.max(1);
+        self
+    }
+
+    /// Lets the plugin have at most `max` active schedules (at least 1; default
+    /// [`DEFAULT_MAX_SCHEDULES`]); one more is refused with [`Error::TooMany`].
+    #[must_use]
+    pub fn with_max_schedules(self, max: usize) -> Self {
+        self.inner.state.lock().max_schedules = max.max(1);
         self
     }
 
@@ -342,6 +364,9 @@ impl Inner {
         if st.entries.contains_key(&id) {
             return Err(Error::AlreadyExists(id));
         }
+        if st.entries.len() >= st.max_schedules {
+            return Err(Error::TooMany(st.max_schedules));
+        }
         let due = inner.clock.now() + delay;
         let token = st.arm(&id, due);
         st.entries.insert(
@@ -379,6 +404,9 @@ impl Inner {
         }
         if st.entries.contains_key(&id) {
             return Err(Error::AlreadyExists(id));
+        }
+        if st.entries.len() >= st.max_schedules {
+            return Err(Error::TooMany(st.max_schedules));
         }
         let schedule = Schedule::parse(expression)?;
         let serial = st.token();

@@ -28,6 +28,9 @@
 //!   at 1 h), its message unchanged; otherwise it is `failed`.
 //! - Finished tasks are deleted once `retentionMs` has passed since their last update, by a
 //!   sweep every 5 min of clock time over the queues this instance created.
+//! - Beyond Navidrome, a plugin may have at most [`TaskQueueConfig::max_pending_tasks`]
+//!   (10,000) pending tasks over all its queues; `task_enqueue` beyond that fails with
+//!   `too many pending tasks: a plugin may have at most N`, so a plugin cannot fill the disk.
 //! - Shutdown stops dispatching, waits up to [`TaskQueueConfig::shutdown_timeout`] (10 s) for
 //!   calls in flight, records those that finish, and puts the others back to `pending` with
 //!   their attempt undone (Navidrome cancels the calls and does the same). A call that ends
@@ -83,7 +86,15 @@ pub struct TaskQueueConfig {
     pub clock: SharedClock,
     /// How long shutdown waits for running tasks (real time). Navidrome: 10 s.
     pub shutdown_timeout: Duration,
+    /// The most pending tasks the plugin may have over all its queues (default
+    /// [`DEFAULT_MAX_PENDING_TASKS`]); `task_enqueue` beyond it fails. Navidrome has no bound:
+    /// tasks are stored on disk with payloads of up to 1 MiB, so a plugin enqueuing in a loop
+    /// could fill the disk.
+    pub max_pending_tasks: u64,
 }
+
+/// Pending tasks per plugin unless [`TaskQueueConfig::max_pending_tasks`] says otherwise.
+pub const DEFAULT_MAX_PENDING_TASKS: u64 = 10_000;
 
 impl TaskQueueConfig {
     /// Navidrome's defaults: `maxConcurrency` 1, the system clock, a 10 s shutdown wait.
@@ -93,6 +104,7 @@ impl TaskQueueConfig {
             max_concurrency: 1,
             clock: clock::system_clock(),
             shutdown_timeout: Duration::from_secs(10),
+            max_pending_tasks: DEFAULT_MAX_PENDING_TASKS,
         }
     }
 }
@@ -104,6 +116,7 @@ impl fmt::Debug for TaskQueueConfig {
             .field("max_concurrency", &self.max_concurrency)
             .field("clock", &self.clock)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("max_pending_tasks", &self.max_pending_tasks)
             .finish()
     }
 }
@@ -591,8 +604,14 @@ impl Inner {
             updated_at: now,
             message: String::new(),
         };
-        store::insert(self.db()?, &id, &record, &payload)
+        let max = self.config.max_pending_tasks;
+        let stored = store::insert(self.db()?, &id, &record, &payload, max)
             .map_err(|e| guest(format!("enqueuing task: {e}")))?;
+        if !stored {
+            return Err(guest(format!(
+                "too many pending tasks: a plugin may have at most {max}"
+            )));
+        }
         tracing::trace!(plugin = self.plugin_id(), queue = %record.queue, task = %id, "enqueued task");
         let _guard = self.state.lock();
         self.cond.notify_all();

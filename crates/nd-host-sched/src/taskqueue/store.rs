@@ -12,7 +12,7 @@
 //!
 //! Times are milliseconds since the Unix epoch, read from the service's clock.
 
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use super::{QueueConfig, TaskStatus};
@@ -179,9 +179,20 @@ pub(super) fn create_queue(
 }
 
 /// Adds a new pending task.
-pub(super) fn insert(db: &Database, id: &str, record: &TaskRecord, payload: &[u8]) -> Result<()> {
+/// Stores a new pending task, unless the plugin already has `max_pending` pending tasks over
+/// all its queues: then `Ok(false)` and nothing is written.
+pub(super) fn insert(
+    db: &Database,
+    id: &str,
+    record: &TaskRecord,
+    payload: &[u8],
+    max_pending: u64,
+) -> Result<bool> {
     let txn = db.begin_write().map_err(err)?;
     {
+        if txn.open_table(PENDING).map_err(err)?.len().map_err(err)? >= max_pending {
+            return Ok(false);
+        }
         txn.open_table(TASKS)
             .map_err(err)?
             .insert(id, encode(record)?.as_slice())
@@ -203,7 +214,8 @@ pub(super) fn insert(db: &Database, id: &str, record: &TaskRecord, payload: &[u8
             )
             .map_err(err)?;
     }
-    txn.commit().map_err(err)
+    txn.commit().map_err(err)?;
+    Ok(true)
 }
 
 /// The task `id`, if stored.

@@ -624,3 +624,44 @@ fn the_real_clock_drives_schedules_too() {
     assert_eq!(sched.active_count(), 0);
     plugin.shutdown();
 }
+
+/// Beyond Navidrome: a plugin's active schedules are bounded, so a plugin scheduling in a loop
+/// gets an error instead of growing the host's memory. A slot frees when a schedule ends.
+#[test]
+fn active_schedules_are_bounded_per_plugin() {
+    let clock = ManualClock::at_fixed_start();
+    let sched = Arc::new(SchedulerService::new(clock.clone()).with_max_schedules(2));
+    let mut config = PluginConfig::new("scheduler-bounded");
+    config.services = vec![
+        sched.clone(),
+        Arc::new(Recorder {
+            events: Arc::new(Mutex::new(Vec::new())),
+        }),
+    ];
+    let plugin = nd_testkit::load("scheduler", config);
+    let once = |id: &str| {
+        nd_testkit::host_call(
+            &plugin,
+            "scheduler_scheduleonetime",
+            json!({"delaySeconds": 5, "payload": "p", "scheduleId": id}),
+        )
+    };
+    assert_eq!(once("a"), json!({"newScheduleId": "a"}));
+    let recurring = nd_testkit::host_call(
+        &plugin,
+        "scheduler_schedulerecurring",
+        json!({"cronExpression": "@every 1h", "payload": "p", "scheduleId": "b"}),
+    );
+    assert_eq!(recurring, json!({"newScheduleId": "b"}));
+    assert_eq!(
+        once("c"),
+        json!({"error": "too many active schedules: a plugin may have at most 2"})
+    );
+    assert_eq!(sched.active_count(), 2);
+    // `a` fires and is removed, which frees a slot.
+    clock.advance(Duration::from_secs(5));
+    assert!(sched.wait_idle(Duration::from_secs(10)));
+    assert_eq!(sched.active_count(), 1);
+    assert_eq!(once("c"), json!({"newScheduleId": "c"}));
+    plugin.shutdown();
+}

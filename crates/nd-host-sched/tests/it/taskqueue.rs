@@ -765,3 +765,42 @@ fn an_unusable_data_dir_fails_registration_naming_the_file() {
         "{text}"
     );
 }
+
+/// Beyond Navidrome: the pending tasks of a plugin are bounded (they are stored on disk with
+/// payloads of up to 1 MiB), and a slot frees when a task is dispatched.
+#[test]
+fn pending_tasks_are_bounded_per_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::at_fixed_start();
+    let mut cfg = config(dir.path(), &clock);
+    cfg.max_pending_tasks = 2;
+    let (service, plugin) = start(cfg);
+    let env = Env {
+        _dir: dir,
+        clock,
+        service,
+        plugin,
+    };
+    // One dispatch per hour: the first task runs at once, the next ones wait, pending.
+    assert_eq!(
+        env.create("q", json!({"concurrency": 1, "delayMs": 3_600_000})),
+        json!({})
+    );
+    let first = env.enqueue("q", "ok:one");
+    assert!(env.service.wait_idle(LONG));
+    assert_eq!(env.get(&first)["result"]["status"], "completed");
+    env.enqueue("q", "ok:two");
+    env.enqueue("q", "ok:three");
+    let refused = env.call(
+        "task_enqueue",
+        json!({"queueName": "q", "payload": encode_bytes(b"ok:four")}),
+    );
+    assert_eq!(
+        refused,
+        json!({"error": "too many pending tasks: a plugin may have at most 2"})
+    );
+    env.clock.advance(Duration::from_secs(3_600));
+    assert!(env.service.wait_idle(LONG));
+    env.enqueue("q", "ok:four");
+    env.plugin.shutdown();
+}
