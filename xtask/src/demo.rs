@@ -10,7 +10,8 @@ use anyhow::Context;
 
 use crate::{cargo, fixtures, run_status};
 
-/// (what it shows, ndp arguments); `{f}` is replaced by the fixtures directory.
+/// (what it shows, ndp arguments); `{f}` is replaced by the fixtures directory, `{d}` by the
+/// demo's data directory (emptied at the start of every demo).
 const STEPS: &[(&str, &[&str])] = &[
     (
         "inspect a plugin package: manifest, permissions, capabilities, imports",
@@ -87,6 +88,42 @@ const STEPS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "state services: the KV store of a plugin lives in the data directory (one process sets)",
+        &[
+            "--data-dir",
+            "{d}",
+            "call",
+            "{f}/kvstore.ndp",
+            "host",
+            "--input",
+            r#"{"fn":"kvstore_set","req":{"key":"greeting","value":"aGVsbG8gZnJvbSBhIHByZXZpb3VzIHByb2Nlc3M="}}"#,
+        ],
+    ),
+    (
+        "... and a second process reads it back (base64 of \"hello from a previous process\")",
+        &[
+            "--data-dir",
+            "{d}",
+            "call",
+            "{f}/kvstore.ndp",
+            "host",
+            "--input",
+            r#"{"fn":"kvstore_get","req":{"key":"greeting"}}"#,
+        ],
+    ),
+    (
+        "storage used, counted against the manifest's maxSize (10KB), via a port of Navidrome's test plugin",
+        &[
+            "--data-dir",
+            "{d}",
+            "call",
+            "{f}/kvstore.ndp",
+            "nd_test_kvstore",
+            "--input",
+            r#"{"operation":"get_storage_used"}"#,
+        ],
+    ),
+    (
         "a plugin needing a service it was not granted does not load (exit 64)",
         &["call", "{f}/ndhost.ndp", "use_cache", "--input", "k"],
     ),
@@ -103,10 +140,17 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     let ndp = root.join("target/release/ndp");
     let dir = root.join("target/fixtures");
     let cache = root.join("target/demo-cache");
+    let data = root.join("target/demo-data");
+    if data.exists() {
+        std::fs::remove_dir_all(&data).with_context(|| format!("emptying {}", data.display()))?;
+    }
     for (what, args) in STEPS {
         let args: Vec<String> = args
             .iter()
-            .map(|a| a.replace("{f}", &dir.to_string_lossy()))
+            .map(|a| {
+                a.replace("{f}", &dir.to_string_lossy())
+                    .replace("{d}", &data.to_string_lossy())
+            })
             .collect();
         let shown: Vec<String> = args
             .iter()
