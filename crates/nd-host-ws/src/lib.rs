@@ -1,0 +1,1 @@
+//! Navidrome's WebSocket host service (issue 4, being written).
