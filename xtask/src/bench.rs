@@ -8,6 +8,9 @@
 //! - The state services: `cargo bench -p nd-host-sched --bench state` (cache and KV store round
 //!   trips from inside a plugin, scheduler lateness with 10,000 active schedules); the cache
 //!   case is also measured on Extism, with host functions of the same names over a `HashMap`.
+//! - The network services: `cargo bench -p nd-host-http --bench http` (`http_send` from a
+//!   plugin against the same request made directly with ureq) and, when present,
+//!   `-p nd-host-ws --bench ws` (WebSocket message → callback latency).
 //! - The kernel design experiment: `cargo bench -p nd-runtime --bench kernel_choice`, whose
 //!   table is copied into the report.
 //!
@@ -80,6 +83,30 @@ const STATE_CASES: &[(&str, &str)] = &[
     (
         "scheduler_lateness",
         "due time → callback start, 2,000 one-time fires among 10,000 active schedules",
+    ),
+];
+
+/// Network cases: name, what it measures, and the case it is compared with (ratio = this / that).
+const NET_CASES: &[(&str, &str, Option<&str>)] = &[
+    (
+        "http_send_call",
+        "fresh-instance plugin call making one `http_send` GET to a loopback server",
+        Some("http_ureq_direct"),
+    ),
+    (
+        "http_client_direct",
+        "the same GET through ndp's `HttpClient` (policy, no plugin)",
+        Some("http_ureq_direct"),
+    ),
+    (
+        "http_ureq_direct",
+        "the same GET with a plain `ureq::Agent` (no policy, no plugin)",
+        None,
+    ),
+    (
+        "ws_message_to_callback",
+        "server sends a text frame → the plugin's `nd_websocket_on_text_message` starts",
+        None,
     ),
 ];
 
@@ -187,6 +214,25 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             .arg(&cache)
             .args(["--rounds", &rounds]),
     )?;
+    eprintln!("measuring the network services");
+    let mut net = parse_p99(&output(
+        cargo()
+            .current_dir(root)
+            .args(["bench", "-p", "nd-host-http", "--bench", "http", "--"])
+            .arg("--fixtures")
+            .arg(&fixtures)
+            .args(["--rounds", &rounds]),
+    )?)?;
+    if root.join("crates/nd-host-ws/benches/ws.rs").is_file() {
+        net.extend(parse_p99(&output(
+            cargo()
+                .current_dir(root)
+                .args(["bench", "-p", "nd-host-ws", "--bench", "ws", "--"])
+                .arg("--fixtures")
+                .arg(&fixtures)
+                .args(["--rounds", &rounds]),
+        )?)?);
+    }
     eprintln!("measuring the state services");
     let state = output(
         cargo()
@@ -262,6 +308,26 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         )?;
     }
     println!("state services (rounds = {rounds})\n\n{state_table}");
+
+    let mut net_table = String::new();
+    writeln!(net_table, "| case | what | p50 | p99 | ratio |")?;
+    writeln!(net_table, "|---|---|---|---|---|")?;
+    for (name, what, base) in NET_CASES {
+        let Some((p50, p99)) = net.get(*name) else {
+            continue;
+        };
+        let ratio = match base.and_then(|b| net.get(b).map(|(p, _)| (b, p))) {
+            Some((b, p)) => format!("{:.2}× `{b}`", p50 / p),
+            None => "–".into(),
+        };
+        writeln!(
+            net_table,
+            "| `{name}` | {what} | {} | {} | {ratio} |",
+            fmt_us(*p50),
+            fmt_us(*p99)
+        )?;
+    }
+    println!("network services (rounds = {rounds})\n\n{net_table}");
     let kernel_table: String = kernel_choice
         .lines()
         .filter(|l| !l.starts_with("JSON:"))
@@ -300,6 +366,10 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
          `HashMap` (no LRU, no TTL): the cost of the host-function path on both runtimes. The KV\n\
          store commits every write durably (fsync) before answering, so its numbers are the\n\
          disk's; `kvstore_set_get_direct` shows that floor without a plugin.\n\n{state_table}\n\
+         ## Network services\n\n\
+         `cargo bench -p nd-host-http --bench http` (and `-p nd-host-ws --bench ws`): the plugin\n\
+         path against the same request made directly, to a server on 127.0.0.1 started by the\n\
+         bench. `http_send_call` includes the fresh instance of its call.\n\n{net_table}\n\
          ## Kernel design: native arena against a wasm kernel\n\n\
          `cargo bench -p nd-runtime --bench kernel_choice` (see ARCHITECTURE.md for the decision):\n\n\
          ```text\n{kernel_table}\n```\n"

@@ -167,7 +167,9 @@ pub(crate) fn run(
     // The stderr subscriber's filter decides which guest log lines are shown.
     config.log_level = LogLevel::Trace;
     config.import_hint = Some(import_hint);
-    config.services = services::for_permissions(&package.manifest.permissions, data_dir)?;
+    let permissions = &package.manifest.permissions;
+    config.services = services::for_permissions(permissions, data_dir, &args.allow_local)?;
+    config.egress = services::egress(permissions, &args.allow_local);
 
     let plugin = started
         .runtime

@@ -87,11 +87,15 @@ to stdout exactly (no newline is added).
 The input is empty unless --input or --input-file gives it; `-` for either reads stdin. \
 --config pairs become the plugin's Extism config (what config_get reads).
 
-The Navidrome services cache, kvstore, scheduler and taskqueue are linked when the manifest \
-grants them; KV stores and task queues live under --data-dir/plugins/<id>/ and persist between \
-invocations. A plugin that imports a function of another service (library, http, ...) or of a \
-service its manifest does not grant fails to load with exit code 64 and a message naming the \
-permission that provides it. Schedules end with the process.";
+The Navidrome services cache, kvstore, scheduler, taskqueue and http are linked when the \
+manifest grants them; KV stores and task queues live under --data-dir/plugins/<id>/ and persist \
+between invocations. A plugin that imports a function of another service (library, users, ...) \
+or of a service its manifest does not grant fails to load with exit code 64 and a message naming \
+the permission that provides it. Schedules end with the process.
+
+Outgoing HTTP (http_send and Extism's http_request) reaches only the hosts the manifest's \
+requiredHosts lists, and never a loopback, private, link-local or otherwise local address, \
+checked on the resolved address of every connection and redirect, unless --allow-local names it.";
 
 const INFO_LONG_ABOUT: &str = "\
 Show a package's plugin id, manifest, permissions, manifest warnings, the capabilities detected \
@@ -180,6 +184,11 @@ pub(crate) struct CallArgs {
     /// Wall-clock limit of the call, in milliseconds
     #[arg(long, value_name = "N", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) timeout_ms: u64,
+
+    /// Hosts and networks the plugin may reach although they are loopback or private, e.g.
+    /// `127.0.0.1,::1,nas.local` or `192.168.1.0/24` (none by default)
+    #[arg(long, value_name = "LIST", default_value = "", value_parser = services::parse_allowance)]
+    pub(crate) allow_local: nd_host_http::policy::LocalAllowance,
 
     /// Cap of each wasm memory (the plugin's and the Extism kernel's), in MiB
     #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]

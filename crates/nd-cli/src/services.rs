@@ -1,7 +1,10 @@
 //! Which Navidrome host services `ndp` links into a plugin: the state services of
-//! `nd-host-store` and `nd-host-sched`, each only when the manifest grants its permission
-//! (as Navidrome does: an import without the permission fails to load), with their data
-//! under `--data-dir` so that KV stores and task queues persist between invocations.
+//! `nd-host-store` and `nd-host-sched` and the network services of `nd-host-http` (and
+//! `nd-host-ws`), each only when the manifest grants its permission (as Navidrome does: an
+//! import without the permission fails to load). KV stores and task queues keep their data
+//! under `--data-dir` so that they persist between invocations; network access goes through
+//! one egress policy, with loopback and private addresses refused unless `--allow-local`
+//! names them.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,13 +14,27 @@ use nd_host_sched::taskqueue::{TaskQueueConfig, TaskQueueService};
 use nd_host_store::cache::{CacheLimits, CacheService};
 use nd_host_store::clock::system_clock;
 use nd_host_store::kvstore::{KvStoreConfig, KvStoreService};
+use nd_host_http::egress::PolicyEgress;
+use nd_host_http::policy::LocalAllowance;
+use nd_host_http::service::HttpService;
 use nd_manifest::Permissions;
-use nd_runtime::HostService;
+use nd_runtime::{Egress, HostService};
 
 use crate::Failure;
 
 /// The permission keys whose services this build links.
-pub(crate) const LINKED: &[&str] = &["cache", "kvstore", "scheduler", "taskqueue"];
+pub(crate) const LINKED: &[&str] = &["cache", "kvstore", "scheduler", "taskqueue", "http"];
+
+/// `--allow-local`: the operator's allowance for local services (none by default).
+pub(crate) fn parse_allowance(text: &str) -> Result<LocalAllowance, String> {
+    LocalAllowance::parse(text).map_err(|e| e.to_string())
+}
+
+/// Extism's `http_request`, through the same policy as `http_send`: refused unless the
+/// manifest's `http.requiredHosts` lists the host.
+pub(crate) fn egress(permissions: &Permissions, local: &LocalAllowance) -> Arc<dyn Egress> {
+    Arc::new(PolicyEgress::from_permissions(permissions, local.clone()))
+}
 
 /// `--data-dir`, or the per-user default: `$XDG_DATA_HOME/ndp`, else `~/.local/share/ndp`;
 /// `None` when there is no default (neither variable set). Nothing is created here: a
@@ -31,6 +48,7 @@ pub(crate) fn data_dir(explicit: Option<PathBuf>) -> Option<PathBuf> {
 pub(crate) fn for_permissions(
     permissions: &Permissions,
     data_dir: Option<&Path>,
+    local: &LocalAllowance,
 ) -> Result<Vec<Arc<dyn HostService>>, Failure> {
     let stores = permissions.kvstore.is_some() || permissions.taskqueue.is_some();
     let data_dir = match data_dir {
@@ -66,6 +84,9 @@ pub(crate) fn for_permissions(
         config.max_concurrency = tq.max_concurrency;
         config.clock = clock;
         services.push(Arc::new(TaskQueueService::new(config)));
+    }
+    if let Some(http) = &permissions.http {
+        services.push(Arc::new(HttpService::from_permission(http, local.clone())));
     }
     Ok(services)
 }

@@ -1023,3 +1023,56 @@ fn help_and_version_exit_0() {
     version.expect_code(0);
     assert!(version.stdout_str().starts_with("ndp "));
 }
+
+/// `http_send` and Extism's `http_request` go through one egress policy: a loopback server
+/// is refused (naming the rule) until the operator allows it with `--allow-local`, and the
+/// refused request never reaches the server.
+#[test]
+fn call_http_reaches_loopback_only_with_allow_local() {
+    use nd_testkit::http_server::{TestResponse, TestServer};
+    let ndp = Ndp::new();
+    let server = TestServer::start(|_| TestResponse::ok("hi"));
+    let http = fixture("http.ndp").display().to_string();
+    let send = serde_json::json!({"fn": "http_send",
+        "req": {"request": {"method": "GET", "url": server.url("/x")}}})
+    .to_string();
+    let refused = ndp.run(&["call", &http, "host", "--input", &send]);
+    refused.expect_code(0);
+    let error = refused.json()["error"].as_str().unwrap_or_default().to_owned();
+    assert!(error.contains("loopback address"), "{error}");
+    assert_eq!(server.request_count(), 0);
+
+    let allowed = ndp.run(&[
+        "call",
+        &http,
+        "host",
+        "--input",
+        &send,
+        "--allow-local",
+        "127.0.0.1",
+    ]);
+    allowed.expect_code(0);
+    assert_eq!(allowed.json()["result"]["statusCode"], 200);
+    assert_eq!(allowed.json()["result"]["body"], "aGk=");
+    assert_eq!(server.request_count(), 1);
+
+    // Extism's http_request (the PDK's http::request) follows the same policy, and a refusal
+    // fails the call (exit 3).
+    let pdk = serde_json::json!({"url": server.url("/y")}).to_string();
+    ndp.run(&["call", &http, "pdk_request", "--input", &pdk])
+        .expect_code(3)
+        .stderr_has("loopback address");
+    assert_eq!(server.request_count(), 1);
+    let ok = ndp.run(&[
+        "call",
+        &http,
+        "pdk_request",
+        "--input",
+        &pdk,
+        "--allow-local",
+        "127.0.0.1/32",
+    ]);
+    ok.expect_code(0);
+    assert_eq!(ok.json()["status"], 200);
+    assert_eq!(server.request_count(), 2);
+}

@@ -1,1 +1,3 @@
 //! Integration tests of nd-host-http.
+mod client;
+mod service;

@@ -1,0 +1,119 @@
+//! Network side of `cargo xtask bench`: what `http_send` costs a plugin over the same request
+//! made directly with ureq, both against a loopback server started here. Printed as one JSON
+//! object like the other benches: `{"runtime":"ndp","cases":{..}}`.
+//!
+//! - `http_send_call`: one fresh-instance call of the `http` fixture's `host` export making one
+//!   `http_send` GET (the whole plugin path: instance, JSON, policy, ureq, base64);
+//! - `http_ureq_direct`: the same GET with a plain `ureq::Agent`, no plugin, no policy;
+//! - `http_client_direct`: the same GET through ndp's `HttpClient` (policy included), no plugin.
+//!
+//! Usage: `cargo bench -p nd-host-http --bench http -- --fixtures DIR [--rounds N]`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use nd_host_http::client::{HttpClient, Request, SendOptions};
+use nd_host_http::policy::{EgressPolicy, LocalAllowance};
+use nd_host_http::service::HttpService;
+use nd_manifest::HostPattern;
+use nd_runtime::{PluginConfig, Runtime};
+use nd_testkit::http_server::{TestResponse, TestServer};
+
+fn stats(mut samples: Vec<f64>) -> serde_json::Value {
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+    serde_json::json!({"p50_us": at(0.5), "p99_us": at(0.99), "iters": samples.len()})
+}
+
+fn time(iters: usize, mut f: impl FnMut()) -> serde_json::Value {
+    for _ in 0..iters / 10 {
+        f();
+    }
+    stats(
+        (0..iters)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed().as_secs_f64() * 1e6
+            })
+            .collect(),
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let fixtures = PathBuf::from(arg("--fixtures").expect("--fixtures DIR"));
+    let rounds: usize = arg("--rounds").map_or(1, |r| r.parse().expect("--rounds N"));
+    let iters = 500 * rounds;
+
+    let server = TestServer::start(|_| TestResponse::ok("hello from the loopback server"));
+    let url = server.url("/bench");
+    let policy = || {
+        EgressPolicy::http(
+            vec![HostPattern::parse("127.0.0.1").unwrap()],
+            LocalAllowance::parse("127.0.0.1").unwrap(),
+        )
+    };
+
+    let runtime = Runtime::new(Default::default()).expect("runtime");
+    let mut config = PluginConfig::new("bench-http");
+    config.services = vec![Arc::new(HttpService::with_policy(policy()))];
+    let wasm = std::fs::read(fixtures.join("http.wasm")).expect("http.wasm");
+    let plugin = runtime.load_wasm(&wasm, config).expect("load http fixture");
+    let input = serde_json::json!({"fn": "http_send", "req": {"request": {"method": "GET", "url": url}}})
+        .to_string();
+    let out = plugin.call("host", input.as_bytes()).expect("http_send");
+    assert!(
+        String::from_utf8_lossy(&out).contains("\"statusCode\":200"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+
+    let mut cases = serde_json::Map::new();
+    cases.insert(
+        "http_send_call".into(),
+        time(iters, || {
+            plugin.call("host", input.as_bytes()).expect("http_send");
+        }),
+    );
+    let agent = ureq::Agent::new_with_defaults();
+    cases.insert(
+        "http_ureq_direct".into(),
+        time(iters, || {
+            let mut response = agent.get(&url).call().expect("ureq");
+            response.body_mut().read_to_vec().expect("body");
+        }),
+    );
+    let client = HttpClient::new(policy());
+    let request = Request {
+        method: "GET".into(),
+        url: url.clone(),
+        ..Request::default()
+    };
+    cases.insert(
+        "http_client_direct".into(),
+        time(iters, || {
+            client
+                .send(&request, &SendOptions::default())
+                .expect("client");
+        }),
+    );
+    for (name, s) in &cases {
+        eprintln!(
+            "{name:<20} p50 {:>9.1} µs  p99 {:>9.1} µs",
+            s["p50_us"].as_f64().unwrap_or(0.0),
+            s["p99_us"].as_f64().unwrap_or(0.0)
+        );
+    }
+    plugin.shutdown();
+    println!("{}", serde_json::json!({"runtime": "ndp", "cases": cases}));
+}
