@@ -9,14 +9,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use nd_host_http::egress::PolicyEgress;
+use nd_host_http::policy::LocalAllowance;
+use nd_host_http::service::HttpService;
 use nd_host_sched::scheduler::SchedulerService;
 use nd_host_sched::taskqueue::{TaskQueueConfig, TaskQueueService};
 use nd_host_store::cache::{CacheLimits, CacheService};
 use nd_host_store::clock::system_clock;
 use nd_host_store::kvstore::{KvStoreConfig, KvStoreService};
-use nd_host_http::egress::PolicyEgress;
-use nd_host_http::policy::LocalAllowance;
-use nd_host_http::service::HttpService;
 use nd_manifest::Permissions;
 use nd_runtime::{Egress, HostService};
 

@@ -69,8 +69,9 @@ fn main() {
     config.services = vec![Arc::new(HttpService::with_policy(policy()))];
     let wasm = std::fs::read(fixtures.join("http.wasm")).expect("http.wasm");
     let plugin = runtime.load_wasm(&wasm, config).expect("load http fixture");
-    let input = serde_json::json!({"fn": "http_send", "req": {"request": {"method": "GET", "url": url}}})
-        .to_string();
+    let input =
+        serde_json::json!({"fn": "http_send", "req": {"request": {"method": "GET", "url": url}}})
+            .to_string();
     let out = plugin.call("host", input.as_bytes()).expect("http_send");
     assert!(
         String::from_utf8_lossy(&out).contains("\"statusCode\":200"),

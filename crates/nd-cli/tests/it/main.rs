@@ -1038,7 +1038,10 @@ fn call_http_reaches_loopback_only_with_allow_local() {
     .to_string();
     let refused = ndp.run(&["call", &http, "host", "--input", &send]);
     refused.expect_code(0);
-    let error = refused.json()["error"].as_str().unwrap_or_default().to_owned();
+    let error = refused.json()["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert!(error.contains("loopback address"), "{error}");
     assert_eq!(server.request_count(), 0);
 
