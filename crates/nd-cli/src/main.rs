@@ -87,13 +87,13 @@ to stdout exactly (no newline is added).
 The input is empty unless --input or --input-file gives it; `-` for either reads stdin. \
 --config pairs become the plugin's Extism config (what config_get reads).
 
-The Navidrome services cache, kvstore, scheduler, taskqueue and http are linked when the \
+The Navidrome services cache, kvstore, scheduler, taskqueue, http and websocket are linked when the \
 manifest grants them; KV stores and task queues live under --data-dir/plugins/<id>/ and persist \
 between invocations. A plugin that imports a function of another service (library, users, ...) \
 or of a service its manifest does not grant fails to load with exit code 64 and a message naming \
 the permission that provides it. Schedules end with the process.
 
-Outgoing HTTP (http_send and Extism's http_request) reaches only the hosts the manifest's \
+Outgoing HTTP and WebSockets (http_send, Extism's http_request, websocket_connect) reach only the hosts the manifest's \
 requiredHosts lists, and never a loopback, private, link-local or otherwise local address, \
 checked on the resolved address of every connection and redirect, unless --allow-local names it.";
 

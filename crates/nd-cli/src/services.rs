@@ -10,20 +10,28 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use nd_host_http::egress::PolicyEgress;
-use nd_host_http::policy::LocalAllowance;
+use nd_host_http::policy::{EgressPolicy, LocalAllowance};
 use nd_host_http::service::HttpService;
 use nd_host_sched::scheduler::SchedulerService;
 use nd_host_sched::taskqueue::{TaskQueueConfig, TaskQueueService};
 use nd_host_store::cache::{CacheLimits, CacheService};
 use nd_host_store::clock::system_clock;
 use nd_host_store::kvstore::{KvStoreConfig, KvStoreService};
+use nd_host_ws::WebSocketService;
 use nd_manifest::Permissions;
 use nd_runtime::{Egress, HostService};
 
 use crate::Failure;
 
 /// The permission keys whose services this build links.
-pub(crate) const LINKED: &[&str] = &["cache", "kvstore", "scheduler", "taskqueue", "http"];
+pub(crate) const LINKED: &[&str] = &[
+    "cache",
+    "kvstore",
+    "scheduler",
+    "taskqueue",
+    "http",
+    "websocket",
+];
 
 /// `--allow-local`: the operator's allowance for local services (none by default).
 pub(crate) fn parse_allowance(text: &str) -> Result<LocalAllowance, String> {
@@ -87,6 +95,10 @@ pub(crate) fn for_permissions(
     }
     if let Some(http) = &permissions.http {
         services.push(Arc::new(HttpService::from_permission(http, local.clone())));
+    }
+    if let Some(ws) = &permissions.websocket {
+        let policy = EgressPolicy::websocket(ws.required_hosts.clone(), local.clone());
+        services.push(Arc::new(WebSocketService::new(policy)));
     }
     Ok(services)
 }

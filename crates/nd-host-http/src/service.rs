@@ -189,7 +189,7 @@ fn parse_request(value: &Value) -> Result<Parsed, HostError> {
         )));
     };
     let url = req.string("url")?;
-    let headers = string_map(req.field("headers"))?;
+    let headers = req.string_map("headers")?;
     let no_follow_redirects = req.bool("noFollowRedirects")?;
     let body = req.bytes("body")?;
     let timeout = match req.int32("timeoutMs")? {
@@ -207,38 +207,6 @@ fn parse_request(value: &Value) -> Result<Parsed, HostError> {
         no_follow_redirects,
         timeout,
     })
-}
-
-/// A Go `map[string]string` field (`request.headers`); `null` values read as `""`.
-fn string_map(value: Option<&Value>) -> Result<Vec<(String, String)>, HostError> {
-    let mismatch = |kind: &str, go: &str| {
-        HostError::Guest(format!(
-            "json: cannot unmarshal {kind} into Go struct field HTTPRequest.request.headers of type {go}"
-        ))
-    };
-    match value {
-        None => Ok(Vec::new()),
-        Some(Value::Object(map)) => map
-            .iter()
-            .map(|(name, value)| match value {
-                Value::String(s) => Ok((name.clone(), s.clone())),
-                Value::Null => Ok((name.clone(), String::new())),
-                other => Err(mismatch(json_kind(other), "string")),
-            })
-            .collect(),
-        Some(other) => Err(mismatch(json_kind(other), "map[string]string")),
-    }
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// Applies `headers` with Go's `Header.Set`: canonical names, the last value set for a name

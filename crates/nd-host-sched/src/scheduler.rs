@@ -633,21 +633,9 @@ impl Inner {
     }
 }
 
-/// 128 random bits as 22 zero-padded base62 characters (Navidrome's `id.NewRandom`).
+/// A generated schedule ID ([`nd_runtime::random_id`]).
 fn new_id() -> Result<String, Error> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Random(e.to_string()))?;
-    Ok(base62_22(u128::from_be_bytes(bytes)))
-}
-
-fn base62_22(mut n: u128) -> String {
-    const DIGITS: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    let mut out = [b'0'; 22];
-    for slot in out.iter_mut().rev() {
-        *slot = DIGITS[(n % 62) as usize];
-        n /= 62;
-    }
-    out.iter().map(|&b| char::from(b)).collect()
+    nd_runtime::random_id().map_err(Error::Random)
 }
 
 fn guest(e: Error) -> HostError {
@@ -729,17 +717,6 @@ impl HostService for SchedulerService {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_22_base62_chars_zero_padded() {
-        assert_eq!(base62_22(0), "0000000000000000000000");
-        assert_eq!(base62_22(61), "000000000000000000000Z");
-        assert_eq!(base62_22(62), "0000000000000000000010");
-        assert_eq!(base62_22(u128::MAX), "7N42dgm5tFLK9N8MT7fHC7");
-        let id = new_id().unwrap();
-        assert_eq!(id.len(), 22);
-        assert!(id.bytes().all(|b| b.is_ascii_alphanumeric()));
-    }
 
     #[test]
     fn ten_thousand_schedules_and_lazy_cancels_keep_the_heap_small() {

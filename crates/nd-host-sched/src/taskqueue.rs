@@ -428,18 +428,9 @@ fn backoff(backoff_ms: i64, attempt: i32) -> i64 {
         .unwrap_or(MAX_BACKOFF_MS)
 }
 
-/// A new task ID: 128 random bits as 22 zero-padded base62 digits, as Navidrome's `id.NewRandom`.
-fn new_task_id() -> Result<String, getrandom::Error> {
-    const DIGITS: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)?;
-    let mut n = u128::from_be_bytes(bytes);
-    let mut out = [b'0'; 22];
-    for slot in out.iter_mut().rev() {
-        *slot = DIGITS[(n % 62) as usize];
-        n /= 62;
-    }
-    Ok(out.iter().map(|&c| char::from(c)).collect())
+/// A new task ID ([`nd_runtime::random_id`], Navidrome's `id.NewRandom`).
+fn new_task_id() -> Result<String, String> {
+    nd_runtime::random_id()
 }
 
 /// The task message from the export's output (see the module documentation).

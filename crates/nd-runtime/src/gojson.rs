@@ -164,6 +164,23 @@ impl<'a> GoRequest<'a> {
         }
     }
 
+    /// A Go `map[string]string` field (empty when missing), in key order; a `null` value is
+    /// `""`, a value of another type an error with type `string`, as in Go.
+    pub fn string_map(&self, name: &str) -> Result<Vec<(String, String)>, HostError> {
+        match self.field(name) {
+            None => Ok(Vec::new()),
+            Some(Value::Object(map)) => map
+                .iter()
+                .map(|(key, value)| match value {
+                    Value::Null => Ok((key.clone(), String::new())),
+                    Value::String(s) => Ok((key.clone(), s.clone())),
+                    other => Err(self.mismatch(name, kind(other), "string")),
+                })
+                .collect(),
+            Some(other) => Err(self.mismatch(name, kind(other), "map[string]string")),
+        }
+    }
+
     /// A nested struct field of Go type `host.<go_type>` (all zero values when missing). Its
     /// fields' errors name `<go_type>.<path from the root>`, as Go's do.
     pub fn object(&self, name: &str, go_type: &'a str) -> Result<GoRequest<'a>, HostError> {

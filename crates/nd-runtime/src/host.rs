@@ -321,6 +321,24 @@ pub fn decode_bytes(text: &str) -> Result<Vec<u8>, HostError> {
         .map_err(|e| HostError::Guest(format!("invalid base64: {e}")))
 }
 
+/// A new random ID as Navidrome makes them (`model/id.NewRandom`): 128 random bits written as
+/// 22 zero-padded base62 characters (`0-9a-zA-Z`). Used for schedule, task and connection IDs.
+pub fn random_id() -> Result<String, String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no random bytes: {e}"))?;
+    Ok(base62_22(u128::from_be_bytes(bytes)))
+}
+
+fn base62_22(mut n: u128) -> String {
+    const DIGITS: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut out = [b'0'; 22];
+    for slot in out.iter_mut().rev() {
+        *slot = DIGITS[(n % 62) as usize];
+        n /= 62;
+    }
+    out.iter().map(|&b| char::from(b)).collect()
+}
+
 /// What a host function can see and do while it runs.
 pub struct HostCtx<'a> {
     pub(crate) env: Env<'a>,
@@ -399,6 +417,18 @@ mod tests {
             json_response(v),
             serde_json::json!({"g": "x", "h": 1, "i": true, "j": {"k": 0}})
         );
+    }
+
+    #[test]
+    fn ids_are_22_base62_chars_zero_padded() {
+        assert_eq!(base62_22(0), "0000000000000000000000");
+        assert_eq!(base62_22(61), "000000000000000000000Z");
+        assert_eq!(base62_22(62), "0000000000000000000010");
+        assert_eq!(base62_22(u128::MAX), "7N42dgm5tFLK9N8MT7fHC7");
+        let (a, b) = (random_id().unwrap(), random_id().unwrap());
+        assert_eq!(a.len(), 22);
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(a, b);
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub use error::{CallError, CallErrorKind, Error};
 pub use gojson::{GoRequest, go_quote};
 pub use host::{
     HostCtx, HostError, HostImports, HostService, RegisterError, Signature, USER_NAMESPACE, Val,
-    ValType, decode_bytes, encode_bytes, json_response,
+    ValType, decode_bytes, encode_bytes, json_response, random_id,
 };
 pub use plugin::{
     ENV_NAMESPACE, ImportHint, LogLevel, Mount, Plugin, PluginConfig, PluginInstance, WeakPlugin,

@@ -248,6 +248,11 @@ pub(crate) struct PluginShared {
     handle: std::sync::OnceLock<Weak<Handle>>,
 }
 
+thread_local! {
+    /// The plugin (its `PluginShared` address) whose services this thread is shutting down.
+    static SHUTTING_DOWN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 impl Drop for PluginShared {
     /// A plugin dropped without [`Plugin::shutdown`] still stops its services' timers,
     /// connections and workers.
@@ -269,9 +274,20 @@ impl PluginShared {
         // Taken out first: dropping instances must not happen under the pool lock.
         let pool = std::mem::take(&mut *self.pool.lock());
         drop(pool);
+        // A service's shutdown may still call the plugin on this thread (the WebSocket
+        // service calls `nd_websocket_on_close` for each connection it closes, §3.8); calls
+        // from every other thread are refused from now on.
+        let previous = SHUTTING_DOWN.replace(self as *const Self as usize);
         for service in &self.config.services {
             service.shutdown();
         }
+        SHUTTING_DOWN.set(previous);
+    }
+
+    /// True once the plugin is shut down, except on the thread running its services'
+    /// shutdown, where their last callbacks may still run.
+    fn refuses_calls(&self) -> bool {
+        self.closed.load(Ordering::Acquire) && SHUTTING_DOWN.get() != self as *const Self as usize
     }
 
     pub(crate) fn memory_limit_pages(&self) -> u32 {
@@ -528,7 +544,7 @@ impl Plugin {
     /// Calls `export` with `input` in a fresh instance and returns its output.
     pub fn call(&self, export: &str, input: &[u8]) -> Result<Vec<u8>, CallError> {
         let _span = tracing::debug_span!("plugin_call", plugin = %self.shared.id, export).entered();
-        if self.shared.closed.load(Ordering::Acquire) {
+        if self.shared.refuses_calls() {
             return Err(self.error(
                 export,
                 CallErrorKind::Instantiate {

@@ -172,3 +172,29 @@ fn quoting_follows_go() {
     );
     assert_eq!(go_quote("日本 ✓"), "\"日本 ✓\"");
 }
+
+#[test]
+fn string_maps_decode_with_go_errors() {
+    let v = json!({"headers": {"a": "1", "b": null}});
+    let req = GoRequest::parse(&v, "WebSocketConnectRequest").unwrap();
+    assert_eq!(
+        req.string_map("headers").unwrap(),
+        [
+            ("a".to_owned(), "1".to_owned()),
+            ("b".to_owned(), String::new())
+        ]
+    );
+    assert_eq!(req.string_map("missing").unwrap(), []);
+    let v = json!({"headers": [1]});
+    let req = GoRequest::parse(&v, "WebSocketConnectRequest").unwrap();
+    assert_eq!(
+        req.string_map("headers").unwrap_err().to_string(),
+        "json: cannot unmarshal array into Go struct field WebSocketConnectRequest.headers of type map[string]string"
+    );
+    let v = json!({"headers": {"a": 1}});
+    let req = GoRequest::parse(&v, "WebSocketConnectRequest").unwrap();
+    assert_eq!(
+        req.string_map("headers").unwrap_err().to_string(),
+        "json: cannot unmarshal number into Go struct field WebSocketConnectRequest.headers of type string"
+    );
+}

@@ -438,3 +438,57 @@ fn dropping_the_last_handle_shuts_the_services_down() {
         "once, not twice"
     );
 }
+
+/// A service whose shutdown makes one last call on its own thread (as the WebSocket service
+/// calls `on_close`), and tries one from another thread.
+#[derive(Default)]
+struct LastWords {
+    weak: std::sync::Mutex<Option<nd_runtime::WeakPlugin>>,
+    same_thread: std::sync::Mutex<Option<Result<Vec<u8>, String>>>,
+    other_thread: std::sync::Mutex<Option<Result<Vec<u8>, String>>>,
+}
+
+impl HostService for LastWords {
+    fn name(&self) -> &'static str {
+        "last-words"
+    }
+    fn register(&self, _: &mut HostImports) -> Result<(), RegisterError> {
+        Ok(())
+    }
+    fn on_load(&self, plugin: &nd_runtime::Plugin) -> Result<(), RegisterError> {
+        *self.weak.lock().unwrap() = Some(plugin.downgrade());
+        Ok(())
+    }
+    fn shutdown(&self) {
+        let Some(plugin) = self.weak.lock().unwrap().as_ref().and_then(|w| w.upgrade()) else {
+            return;
+        };
+        let call = |p: &nd_runtime::Plugin| p.call("echo", b"bye").map_err(|e| e.to_string());
+        *self.same_thread.lock().unwrap() = Some(call(&plugin));
+        let other = plugin.clone();
+        let result = std::thread::spawn(move || call(&other)).join().unwrap();
+        *self.other_thread.lock().unwrap() = Some(result);
+    }
+}
+
+#[test]
+fn a_service_can_still_call_the_plugin_from_its_own_shutdown_but_no_one_else_can() {
+    let service = Arc::new(LastWords::default());
+    let mut config = PluginConfig::new("last-words");
+    config.services = vec![service.clone()];
+    let plugin = runtime().load(&compiled("kernel", WASI), config).unwrap();
+    plugin.shutdown();
+    assert_eq!(
+        service.same_thread.lock().unwrap().clone(),
+        Some(Ok(b"bye".to_vec()))
+    );
+    let other = service.other_thread.lock().unwrap().clone().unwrap();
+    assert!(
+        other
+            .as_ref()
+            .is_err_and(|e| e.contains("plugin is shut down")),
+        "{other:?}"
+    );
+    // And after shutdown returned, not even this thread.
+    assert!(plugin.call("echo", b"late").is_err());
+}
