@@ -11,7 +11,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -20,19 +19,14 @@ use nd_host_http::policy::{EgressPolicy, LocalAllowance};
 use nd_host_http::service::HttpService;
 use nd_manifest::HostPattern;
 use nd_runtime::{PluginConfig, Runtime};
+use nd_testkit::bench::{BenchArgs, percentiles, report};
 use nd_testkit::http_server::{TestResponse, TestServer};
-
-fn stats(mut samples: Vec<f64>) -> serde_json::Value {
-    samples.sort_by(f64::total_cmp);
-    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
-    serde_json::json!({"p50_us": at(0.5), "p99_us": at(0.99), "iters": samples.len()})
-}
 
 fn time(iters: usize, mut f: impl FnMut()) -> serde_json::Value {
     for _ in 0..iters / 10 {
         f();
     }
-    stats(
+    percentiles(
         (0..iters)
             .map(|_| {
                 let start = Instant::now();
@@ -44,16 +38,8 @@ fn time(iters: usize, mut f: impl FnMut()) -> serde_json::Value {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let fixtures = PathBuf::from(arg("--fixtures").expect("--fixtures DIR"));
-    let rounds: usize = arg("--rounds").map_or(1, |r| r.parse().expect("--rounds N"));
-    let iters = 500 * rounds;
+    let args = BenchArgs::parse();
+    let iters = 500 * args.rounds;
 
     let server = TestServer::start(|_| TestResponse::ok("hello from the loopback server"));
     let url = server.url("/bench");
@@ -67,8 +53,9 @@ fn main() {
     let runtime = Runtime::new(Default::default()).expect("runtime");
     let mut config = PluginConfig::new("bench-http");
     config.services = vec![Arc::new(HttpService::with_policy(policy()))];
-    let wasm = std::fs::read(fixtures.join("http.wasm")).expect("http.wasm");
-    let plugin = runtime.load_wasm(&wasm, config).expect("load http fixture");
+    let plugin = runtime
+        .load_wasm(&args.wasm("http"), config)
+        .expect("load http fixture");
     let input =
         serde_json::json!({"fn": "http_send", "req": {"request": {"method": "GET", "url": url}}})
             .to_string();
@@ -108,13 +95,6 @@ fn main() {
                 .expect("client");
         }),
     );
-    for (name, s) in &cases {
-        eprintln!(
-            "{name:<20} p50 {:>9.1} µs  p99 {:>9.1} µs",
-            s["p50_us"].as_f64().unwrap_or(0.0),
-            s["p99_us"].as_f64().unwrap_or(0.0)
-        );
-    }
     plugin.shutdown();
-    println!("{}", serde_json::json!({"runtime": "ndp", "cases": cases}));
+    report(cases);
 }

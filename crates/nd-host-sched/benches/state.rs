@@ -17,7 +17,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,27 +24,12 @@ use nd_host_sched::scheduler::{FireEvent, SchedulerService};
 use nd_host_store::cache::{CacheLimits, CacheService};
 use nd_host_store::clock::system_clock;
 use nd_host_store::kvstore::{KvStore, KvStoreConfig, KvStoreService};
-use nd_runtime::{HostImports, HostService, Plugin, PluginConfig, RegisterError, Runtime};
+use nd_runtime::{Plugin, PluginConfig, Runtime};
+use nd_testkit::bench::{BenchArgs, IgnoreRecords, percentiles, report};
 use parking_lot::Mutex;
 
-struct Stats {
-    p50: f64,
-    p99: f64,
-    iters: usize,
-}
-
-fn stats(mut samples: Vec<f64>) -> Stats {
-    samples.sort_by(f64::total_cmp);
-    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
-    Stats {
-        p50: at(0.5),
-        p99: at(0.99),
-        iters: samples.len(),
-    }
-}
-
 /// Times `rounds` calls of `export` with input `n` and returns µs per loop iteration.
-fn per_op(plugin: &Plugin, export: &str, n: usize, rounds: usize) -> Stats {
+fn per_op(plugin: &Plugin, export: &str, n: usize, rounds: usize) -> serde_json::Value {
     let input = n.to_string();
     plugin.call(export, input.as_bytes()).expect("warm-up call");
     let samples = (0..rounds)
@@ -55,23 +39,10 @@ fn per_op(plugin: &Plugin, export: &str, n: usize, rounds: usize) -> Stats {
             start.elapsed().as_secs_f64() * 1e6 / n as f64
         })
         .collect();
-    stats(samples)
+    percentiles(samples)
 }
 
-/// The scheduler fixture records its callbacks through `test_record`; the bench ignores them.
-struct IgnoreRecords;
-
-impl HostService for IgnoreRecords {
-    fn name(&self) -> &'static str {
-        "test_record"
-    }
-    fn register(&self, imports: &mut HostImports) -> Result<(), RegisterError> {
-        imports.json("test_record", |_, _| Ok(serde_json::json!({})));
-        Ok(())
-    }
-}
-
-fn scheduler_lateness(runtime: &Runtime, wasm: &[u8]) -> Stats {
+fn scheduler_lateness(runtime: &Runtime, wasm: &[u8]) -> serde_json::Value {
     let scheduler = Arc::new(SchedulerService::new(system_clock()));
     let mut config = PluginConfig::new("bench-scheduler");
     config.services = vec![scheduler.clone(), Arc::new(IgnoreRecords)];
@@ -109,48 +80,37 @@ fn scheduler_lateness(runtime: &Runtime, wasm: &[u8]) -> Stats {
     plugin.shutdown();
     let samples = std::mem::take(&mut *lateness.lock());
     assert_eq!(samples.len(), 2_000, "every one-time schedule fired");
-    stats(samples)
+    percentiles(samples)
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let fixtures = PathBuf::from(arg("--fixtures").expect("--fixtures DIR"));
-    let rounds: usize = arg("--rounds").map_or(1, |r| r.parse().expect("--rounds N"));
+    let args = BenchArgs::parse();
+    let rounds = args.rounds;
     let runtime = Runtime::new(Default::default()).expect("runtime");
     let data = tempfile::tempdir().expect("temp dir");
-    let read = |name: &str| std::fs::read(fixtures.join(format!("{name}.wasm"))).expect(name);
-
     let mut cases = serde_json::Map::new();
-    let mut put = |name: &str, s: Stats| {
-        eprintln!(
-            "{name:<24} p50 {:>9.2} µs  p99 {:>9.2} µs  ({} samples)",
-            s.p50, s.p99, s.iters
-        );
-        cases.insert(
-            name.to_owned(),
-            serde_json::json!({"p50_us": s.p50, "p99_us": s.p99, "iters": s.iters}),
-        );
-    };
 
     let mut config = PluginConfig::new("bench-cache");
     config.services = vec![Arc::new(CacheService::new(CacheLimits::default()))];
-    let cache = runtime.load_wasm(&read("cache"), config).expect("cache");
-    put("cache_set_get", per_op(&cache, "bench", 1_000, 30 * rounds));
+    let cache = runtime
+        .load_wasm(&args.wasm("cache"), config)
+        .expect("cache");
+    cases.insert(
+        "cache_set_get".into(),
+        per_op(&cache, "bench", 1_000, 30 * rounds),
+    );
 
     let mut config = PluginConfig::new("bench-kvstore");
     config.services = vec![Arc::new(KvStoreService::new(
         KvStoreConfig::new(data.path()).max_size(64 << 20),
     ))];
     let kv = runtime
-        .load_wasm(&read("kvstore"), config)
+        .load_wasm(&args.wasm("kvstore"), config)
         .expect("kvstore");
-    put("kvstore_set_get", per_op(&kv, "bench", 50, 10 * rounds));
+    cases.insert(
+        "kvstore_set_get".into(),
+        per_op(&kv, "bench", 50, 10 * rounds),
+    );
 
     let store = KvStore::open(&data.path().join("direct.redb"), 64 << 20, system_clock())
         .expect("open store");
@@ -166,11 +126,11 @@ fn main() {
             elapsed
         })
         .collect();
-    put("kvstore_set_get_direct", stats(samples));
+    cases.insert("kvstore_set_get_direct".into(), percentiles(samples));
 
-    put(
-        "scheduler_lateness",
-        scheduler_lateness(&runtime, &read("scheduler")),
+    cases.insert(
+        "scheduler_lateness".into(),
+        scheduler_lateness(&runtime, &args.wasm("scheduler")),
     );
-    println!("{}", serde_json::json!({"runtime": "ndp", "cases": cases}));
+    report(cases);
 }

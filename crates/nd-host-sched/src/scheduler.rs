@@ -649,19 +649,8 @@ impl HostService for SchedulerService {
 
     fn register(&self, imports: &mut HostImports) -> Result<(), RegisterError> {
         {
-            let mut st = self.inner.state.lock();
-            if st.shut {
-                return Err(RegisterError(
-                    "this scheduler service was shut down; create one per plugin load".into(),
-                ));
-            }
-            if !st.plugin_id.is_empty() && st.plugin_id != imports.plugin_id() {
-                return Err(RegisterError(format!(
-                    "this scheduler service already serves plugin {}; create one per plugin",
-                    st.plugin_id
-                )));
-            }
-            st.plugin_id = imports.plugin_id().to_owned();
+            let st = &mut *self.inner.state.lock();
+            RegisterError::claim("scheduler", &mut st.plugin_id, st.shut, imports.plugin_id())?;
         }
         let service = Arc::clone(&self.inner);
         imports.json("scheduler_scheduleonetime", move |_ctx, req| {

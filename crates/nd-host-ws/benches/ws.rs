@@ -8,39 +8,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use nd_host_http::policy::{EgressPolicy, LocalAllowance};
 use nd_host_ws::{CallbackEvent, ON_TEXT_MESSAGE, WebSocketService};
 use nd_manifest::HostPattern;
-use nd_runtime::{HostImports, HostService, PluginConfig, RegisterError, Runtime};
-
-/// The fixture records its callbacks through `test_record`; the bench ignores them.
-struct IgnoreRecords;
-
-impl HostService for IgnoreRecords {
-    fn name(&self) -> &'static str {
-        "test_record"
-    }
-    fn register(&self, imports: &mut HostImports) -> Result<(), RegisterError> {
-        imports.json("test_record", |_, _| Ok(serde_json::json!({})));
-        Ok(())
-    }
-}
+use nd_runtime::{PluginConfig, Runtime};
+use nd_testkit::bench::{BenchArgs, IgnoreRecords, percentiles, report};
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let fixtures = PathBuf::from(arg("--fixtures").expect("--fixtures DIR"));
-    let rounds: usize = arg("--rounds").map_or(1, |r| r.parse().expect("--rounds N"));
-    let messages = 2_000 * rounds;
+    let args = BenchArgs::parse();
+    let messages = 2_000 * args.rounds;
 
     let policy = EgressPolicy::websocket(
         vec![HostPattern::parse("127.0.0.1").unwrap()],
@@ -57,9 +36,8 @@ fn main() {
     let runtime = Runtime::new(Default::default()).expect("runtime");
     let mut config = PluginConfig::new("bench-ws");
     config.services = vec![ws.clone(), Arc::new(IgnoreRecords)];
-    let wasm = std::fs::read(fixtures.join("websocket.wasm")).expect("websocket.wasm");
     let plugin = runtime
-        .load_wasm(&wasm, config)
+        .load_wasm(&args.wasm("websocket"), config)
         .expect("load websocket fixture");
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -90,23 +68,13 @@ fn main() {
     }
     let started = std::mem::take(&mut *started.lock().unwrap());
     assert_eq!(started.len(), messages, "every message reached the plugin");
-    let mut samples: Vec<f64> = sent
+    let samples: Vec<f64> = sent
         .iter()
         .zip(&started)
         .map(|(s, c)| c.saturating_duration_since(*s).as_secs_f64() * 1e6)
         .collect();
-    samples.sort_by(f64::total_cmp);
-    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
-    eprintln!(
-        "ws_message_to_callback p50 {:.1} µs  p99 {:.1} µs  ({} messages)",
-        at(0.5),
-        at(0.99),
-        samples.len()
-    );
     plugin.shutdown();
-    println!(
-        "{}",
-        serde_json::json!({"runtime": "ndp", "cases": {"ws_message_to_callback":
-            {"p50_us": at(0.5), "p99_us": at(0.99), "iters": samples.len()}}})
-    );
+    let mut cases = serde_json::Map::new();
+    cases.insert("ws_message_to_callback".into(), percentiles(samples));
+    report(cases);
 }

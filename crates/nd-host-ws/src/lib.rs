@@ -85,6 +85,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use nd_host_http::policy::{ConnectError, EgressPolicy, Refusal, Target};
+use nd_host_http::service::canonical_header_key;
 use nd_runtime::{
     GoRequest, HostError, HostImports, HostService, Plugin, RegisterError, WeakPlugin,
     encode_bytes, go_quote, json_response,
@@ -804,23 +805,6 @@ fn build_request(
     Ok(request)
 }
 
-/// Go's `textproto.CanonicalMIMEHeaderKey` for ASCII names: upper case after `-` and at the
-/// start, lower case elsewhere.
-fn canonical_header_key(name: &str) -> String {
-    let mut upper = true;
-    name.chars()
-        .map(|c| {
-            let out = if upper {
-                c.to_ascii_uppercase()
-            } else {
-                c.to_ascii_lowercase()
-            };
-            upper = c == '-';
-            out
-        })
-        .collect()
-}
-
 /// gorilla's `CloseError.Error()`.
 fn close_error_text(code: u16, reason: &str) -> String {
     let name = match code {
@@ -879,19 +863,8 @@ impl HostService for WebSocketService {
 
     fn register(&self, imports: &mut HostImports) -> Result<(), RegisterError> {
         {
-            let mut st = self.inner.state.lock();
-            if st.shut {
-                return Err(RegisterError(
-                    "this websocket service was shut down; create one per plugin load".into(),
-                ));
-            }
-            if !st.plugin_id.is_empty() && st.plugin_id != imports.plugin_id() {
-                return Err(RegisterError(format!(
-                    "this websocket service already serves plugin {}; create one per plugin",
-                    st.plugin_id
-                )));
-            }
-            st.plugin_id = imports.plugin_id().to_owned();
+            let st = &mut *self.inner.state.lock();
+            RegisterError::claim("websocket", &mut st.plugin_id, st.shut, imports.plugin_id())?;
         }
         let service = Arc::clone(&self.inner);
         imports.json("websocket_connect", move |_ctx, req| {

@@ -48,6 +48,31 @@ pub trait HostService: Send + Sync + 'static {
 #[error("{0}")]
 pub struct RegisterError(pub String);
 
+impl RegisterError {
+    /// The check of a service that serves exactly one plugin, for its `register`: `bound` is
+    /// the id it serves (empty before the first registration) and becomes `plugin_id`;
+    /// registering after a shutdown, or for another plugin, is refused.
+    pub fn claim(
+        service: &str,
+        bound: &mut String,
+        shut_down: bool,
+        plugin_id: &str,
+    ) -> Result<(), RegisterError> {
+        if shut_down {
+            return Err(RegisterError(format!(
+                "this {service} service was shut down; create one per plugin load"
+            )));
+        }
+        if !bound.is_empty() && bound != plugin_id {
+            return Err(RegisterError(format!(
+                "this {service} service already serves plugin {bound}; create one per plugin"
+            )));
+        }
+        plugin_id.clone_into(bound);
+        Ok(())
+    }
+}
+
 /// Why a host function failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostError {

@@ -127,4 +127,5 @@ pub fn host_call(plugin: &Plugin, function: &str, request: serde_json::Value) ->
     let out = ok_str(plugin, "host", &input);
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{function}: {e}: {out}"))
 }
+pub mod bench;
 pub mod http_server;
