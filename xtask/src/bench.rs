@@ -94,6 +94,11 @@ const NET_CASES: &[(&str, &str, Option<&str>)] = &[
         Some("http_ureq_direct"),
     ),
     (
+        "http_send_reused",
+        "the same call on a reused instance: the host-function path alone",
+        Some("http_ureq_direct"),
+    ),
+    (
         "http_client_direct",
         "the same GET through ndp's `HttpClient` (policy, no plugin)",
         Some("http_ureq_direct"),
@@ -369,7 +374,9 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
          ## Network services\n\n\
          `cargo bench -p nd-host-http --bench http` (and `-p nd-host-ws --bench ws`): the plugin\n\
          path against the same request made directly, to a server on 127.0.0.1 started by the\n\
-         bench. `http_send_call` includes the fresh instance of its call.\n\n{net_table}\n\
+         bench. `http_send_call` includes the fresh instance of its call; `http_send_reused` is the\n\
+         host-function path alone. Loopback TCP round trips vary by a factor of 2–4 between runs\n\
+         on this VM: compare cases within one run, and rerun before concluding.\n\n{net_table}\n\
          ## Kernel design: native arena against a wasm kernel\n\n\
          `cargo bench -p nd-runtime --bench kernel_choice` (see ARCHITECTURE.md for the decision):\n\n\
          ```text\n{kernel_table}\n```\n"

@@ -3,7 +3,10 @@
 //! object like the other benches: `{"runtime":"ndp","cases":{..}}`.
 //!
 //! - `http_send_call`: one fresh-instance call of the `http` fixture's `host` export making one
-//!   `http_send` GET (the whole plugin path: instance, JSON, policy, ureq, base64);
+//!   `http_send` GET (the whole plugin path: instance, JSON, policy, ureq, base64), with 1 ms
+//!   between calls so the instance was prepared ahead, as on a server that is not saturated;
+//! - `http_send_reused`: the same call on a reused instance (`Plugin::instance`): the cost of
+//!   the host function path alone;
 //! - `http_ureq_direct`: the same GET with a plain `ureq::Agent`, no plugin, no policy;
 //! - `http_client_direct`: the same GET through ndp's `HttpClient` (policy included), no plugin.
 //!
@@ -67,12 +70,23 @@ fn main() {
     );
 
     let mut cases = serde_json::Map::new();
-    cases.insert(
-        "http_send_call".into(),
-        time(iters, || {
+    let fresh: Vec<f64> = (0..iters)
+        .map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            let start = Instant::now();
             plugin.call("host", input.as_bytes()).expect("http_send");
+            start.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    cases.insert("http_send_call".into(), percentiles(fresh));
+    let mut instance = plugin.instance().expect("instance");
+    cases.insert(
+        "http_send_reused".into(),
+        time(iters, || {
+            instance.call("host", input.as_bytes()).expect("http_send");
         }),
     );
+    drop(instance);
     let agent = ureq::Agent::new_with_defaults();
     cases.insert(
         "http_ureq_direct".into(),
