@@ -78,7 +78,7 @@ const STEPS: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "outgoing HTTP is denied by default (exit 3)",
+        "the egress policy refuses a loopback address, naming the rule (exit 3; --allow-local lets an operator allow it)",
         &[
             "call",
             "{f}/kernel.ndp",
