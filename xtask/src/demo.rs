@@ -78,7 +78,7 @@ const STEPS: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "the egress policy refuses a loopback address, naming the rule (exit 3; --allow-local lets an operator allow it)",
+        "the egress policy refuses a loopback address and names the rule; --allow-local lets an operator allow it (exit 3)",
         &[
             "call",
             "{f}/kernel.ndp",
