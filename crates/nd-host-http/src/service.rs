@@ -28,8 +28,9 @@
 //!   `requiredHosts` is non-empty (Navidrome trusts the list there, §7.3); loopback and private
 //!   services need the operator's [`LocalAllowance`];
 //! - `timeoutMs` ≤ 0 means the default (Go turns a negative value into an already expired
-//!   deadline), and the timeout never exceeds the plugin's call timeout (in Navidrome the call's
-//!   context bounds it the same way);
+//!   deadline), and the timeout never exceeds the time left before the calling export's
+//!   deadline (in Navidrome the call's context bounds it the same way), so a host function
+//!   never blocks a call past its timeout;
 //! - past the 5th redirect the request fails with `stopped after 5 redirects` instead of
 //!   returning the 6th 3xx response; header names and values Go would refuse (`net/http:
 //!   invalid header field ...`) are refused before any I/O with Go's text; `Host`,
@@ -123,9 +124,9 @@ impl HttpService {
         let headers = set_headers(&parsed.headers)
             .map_err(|cause| HostError::Guest(url_error(&request.method, &request.url, &cause)))?;
         let request = Request { headers, ..request };
-        let call_timeout = ctx.plugin().config().timeout;
+        // Never wait past the calling export's own deadline.
         let options = SendOptions {
-            timeout: parsed.timeout.min(call_timeout),
+            timeout: parsed.timeout.min(ctx.time_left()),
             follow_redirects: !parsed.no_follow_redirects,
             max_redirects: MAX_REDIRECTS,
             max_body_bytes: MAX_BODY_BYTES,

@@ -392,6 +392,16 @@ impl HostCtx<'_> {
         &self.data().plugin.config.config
     }
 
+    /// Time left before the running call's deadline (the plugin's whole call timeout if the
+    /// call has none): the most a blocking host function such as `http_send` should wait.
+    pub fn time_left(&self) -> std::time::Duration {
+        let data = self.data();
+        data.deadline
+            .map_or(data.plugin.config.timeout, |deadline| {
+                deadline.saturating_duration_since(std::time::Instant::now())
+            })
+    }
+
     /// A handle to the calling plugin, e.g. to call one of its exports later.
     pub fn plugin(&self) -> Plugin {
         Plugin::from_shared(Arc::clone(&self.data().plugin))

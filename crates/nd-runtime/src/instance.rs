@@ -68,7 +68,7 @@ pub(crate) struct CallEnv {
     /// Set by a host function that aborts the call: (function, message).
     abort: Option<(String, String)>,
     /// Deadline of the running call, for the time left given to HTTP requests.
-    deadline: Option<Instant>,
+    pub(crate) deadline: Option<Instant>,
     /// The plugin instance's own memory (for WASI argument checks), once instantiated.
     pub(crate) guest_memory: Option<Memory>,
 }

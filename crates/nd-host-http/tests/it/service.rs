@@ -550,3 +550,35 @@ fn from_permission_builds_the_manifests_policy() {
     assert!(send_error(&p, json!({"method": "GET", "url": refused})).contains("requiredHosts"));
     assert_eq!(server.request_count(), 2);
 }
+
+/// A host function cannot be interrupted, so `http_send` must not wait past the calling
+/// export's own deadline: with a 500 ms call timeout and the default 10 s request timeout,
+/// a server that never answers ends the call as a timeout well before the request's timeout.
+#[test]
+fn http_send_never_outlives_the_calls_deadline() {
+    let server = TestServer::start(|_: &TestRequest| {
+        TestResponse::ok("late").with_delay(Duration::from_secs(30))
+    });
+    let local = loopback_allowed();
+    let http = HttpService::with_policy(EgressPolicy::http(fixture_hosts(), local.clone()));
+    let mut config = PluginConfig::new("http-deadline");
+    config.services.push(Arc::new(http));
+    config.timeout = Duration::from_millis(500);
+    let p = load(FIXTURE, config);
+    let input = json!({"fn": "http_send",
+        "req": {"request": {"method": "GET", "url": server.url("/never")}}})
+    .to_string();
+    let started = Instant::now();
+    let outcome = p.call("host", input.as_bytes());
+    let elapsed = started.elapsed();
+    // Either the plugin saw the timeout error and the call then hit its deadline, or the call
+    // returned the error: never a response, and never the 10 s default wait.
+    match outcome {
+        Err(e) => assert!(matches!(e.kind(), CallErrorKind::Timeout { .. }), "{e}"),
+        Ok(out) => {
+            let out = String::from_utf8_lossy(&out).into_owned();
+            assert!(out.contains("context deadline exceeded"), "{out}");
+        }
+    }
+    assert!(elapsed < Duration::from_secs(8), "{elapsed:?}");
+}
