@@ -351,36 +351,16 @@ impl Inner {
         delay: Duration,
         payload: &str,
     ) -> Result<String, Error> {
-        let id = if id.is_empty() {
-            new_id()?
-        } else {
-            id.to_owned()
+        let (id, mut st) = self.admit(id)?;
+        let token = st.arm(&id, self.clock.now() + delay);
+        let entry = Entry {
+            serial: token,
+            payload: payload.to_owned(),
+            schedule: None,
+            armed: Some(token),
         };
-        let inner = self;
-        let mut st = inner.state.lock();
-        if st.shut {
-            return Err(Error::ShutDown);
-        }
-        if st.entries.contains_key(&id) {
-            return Err(Error::AlreadyExists(id));
-        }
-        if st.entries.len() >= st.max_schedules {
-            return Err(Error::TooMany(st.max_schedules));
-        }
-        let due = inner.clock.now() + delay;
-        let token = st.arm(&id, due);
-        st.entries.insert(
-            id.clone(),
-            Entry {
-                serial: token,
-                payload: payload.to_owned(),
-                schedule: None,
-                armed: Some(token),
-            },
-        );
         tracing::debug!(plugin = %st.plugin_id, schedule_id = %id, ?delay, "scheduled one-time task");
-        inner.start_driver(&mut st);
-        inner.driver_cv.notify_all();
+        self.register_entry(&mut st, &id, entry);
         Ok(id)
     }
 
@@ -392,13 +372,35 @@ impl Inner {
         expression: &str,
         payload: &str,
     ) -> Result<String, Error> {
+        let (id, mut st) = self.admit(id)?;
+        // Parsed after the ID checks, as Navidrome does: a duplicate ID wins over a bad
+        // expression.
+        let schedule = Schedule::parse(expression)?;
+        let serial = st.token();
+        let armed = schedule
+            .next_after(self.clock.now())
+            .map(|due| st.arm(&id, due));
+        let entry = Entry {
+            serial,
+            payload: payload.to_owned(),
+            schedule: Some(schedule),
+            armed,
+        };
+        tracing::debug!(plugin = %st.plugin_id, schedule_id = %id, cron = expression, "scheduled recurring task");
+        self.register_entry(&mut st, &id, entry);
+        Ok(id)
+    }
+
+    /// The checks every new schedule passes, in Navidrome's order: the ID (generated when
+    /// empty), the service still running, the ID not active, the plugin under its bound.
+    /// Returns the ID and the state lock, held until the entry is registered.
+    fn admit(&self, id: &str) -> Result<(String, MutexGuard<'_, State>), Error> {
         let id = if id.is_empty() {
             new_id()?
         } else {
             id.to_owned()
         };
-        let inner = self;
-        let mut st = inner.state.lock();
+        let st = self.state.lock();
         if st.shut {
             return Err(Error::ShutDown);
         }
@@ -408,24 +410,14 @@ impl Inner {
         if st.entries.len() >= st.max_schedules {
             return Err(Error::TooMany(st.max_schedules));
         }
-        let schedule = Schedule::parse(expression)?;
-        let serial = st.token();
-        let armed = schedule
-            .next_after(inner.clock.now())
-            .map(|due| st.arm(&id, due));
-        st.entries.insert(
-            id.clone(),
-            Entry {
-                serial,
-                payload: payload.to_owned(),
-                schedule: Some(schedule),
-                armed,
-            },
-        );
-        tracing::debug!(plugin = %st.plugin_id, schedule_id = %id, cron = expression, "scheduled recurring task");
-        inner.start_driver(&mut st);
-        inner.driver_cv.notify_all();
-        Ok(id)
+        Ok((id, st))
+    }
+
+    /// Adds an admitted entry and wakes the driver (starting it for the first schedule).
+    fn register_entry(self: &Arc<Self>, st: &mut MutexGuard<'_, State>, id: &str, entry: Entry) {
+        st.entries.insert(id.to_owned(), entry);
+        self.start_driver(st);
+        self.driver_cv.notify_all();
     }
 
     /// Cancels a schedule. A callback already running finishes.

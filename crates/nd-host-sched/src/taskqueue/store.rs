@@ -79,7 +79,12 @@ pub(super) struct Dispatch {
 pub(super) enum Outcome {
     Completed(String),
     Failed(String),
-    Retry { next_run_at: i64 },
+    Retry {
+        next_run_at: i64,
+    },
+    /// The host stopped before the attempt ended: back to pending, the attempt undone, due
+    /// when it was.
+    Revert,
 }
 
 /// Why a task could not be cancelled.
@@ -458,6 +463,10 @@ pub(super) fn finish(
                 record.next_run_at = next_run_at;
                 (TaskStatus::Pending, None)
             }
+            Outcome::Revert => {
+                record.attempt = (record.attempt - 1).max(0);
+                (TaskStatus::Pending, None)
+            }
         };
         record.status = status.as_str().into();
         if let Some(message) = message {
@@ -486,35 +495,7 @@ pub(super) fn finish(
 /// Puts the running task `id` back to pending, undoing its `attempt` (the host stopped before
 /// the attempt ended). Does nothing if the task is no longer running that attempt.
 pub(super) fn revert(db: &Database, id: &str, attempt: i32, now: i64) -> Result<bool> {
-    let txn = db.begin_write().map_err(err)?;
-    {
-        let mut tasks = txn.open_table(TASKS).map_err(err)?;
-        let Some(bytes) = tasks.get(id).map_err(err)?.map(|g| g.value().to_vec()) else {
-            return Ok(false);
-        };
-        let mut record = decode(&bytes)?;
-        if record.status != TaskStatus::Running.as_str() || record.attempt != attempt {
-            return Ok(false);
-        }
-        let queue = record.queue.clone();
-        txn.open_table(RUNNING)
-            .map_err(err)?
-            .remove((queue.as_str(), id))
-            .map_err(err)?;
-        record.status = TaskStatus::Pending.as_str().into();
-        record.attempt = (record.attempt - 1).max(0);
-        record.updated_at = now;
-        txn.open_table(PENDING)
-            .map_err(err)?
-            .insert(
-                (queue.as_str(), record.next_run_at, record.created_at, id),
-                (),
-            )
-            .map_err(err)?;
-        tasks.insert(id, encode(&record)?.as_slice()).map_err(err)?;
-    }
-    txn.commit().map_err(err)?;
-    Ok(true)
+    finish(db, id, attempt, Outcome::Revert, now)
 }
 
 /// Deletes the finished (completed, failed, cancelled) tasks of `queue` last updated before

@@ -35,22 +35,46 @@ fn start(config: TaskQueueConfig) -> (TaskQueueService, Plugin) {
     (service, load(FIXTURE, plugin_config))
 }
 
+/// One generation of the fixture plugin with its service, on a data dir and a clock that
+/// later generations can share.
 struct Env {
-    _dir: tempfile::TempDir,
+    dir: Arc<tempfile::TempDir>,
     clock: Arc<ManualClock>,
     service: TaskQueueService,
     plugin: Plugin,
 }
 
 fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::at_fixed_start();
-    let (service, plugin) = start(config(dir.path(), &clock));
-    Env {
-        _dir: dir,
-        clock,
-        service,
-        plugin,
+    Env::with(|_| {})
+}
+
+impl Env {
+    /// A fresh data dir and clock, the fixture's config changed by `adjust`.
+    fn with(adjust: impl FnOnce(&mut TaskQueueConfig)) -> Env {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        Env::on(dir, ManualClock::at_fixed_start(), adjust)
+    }
+
+    /// Another generation of the plugin on the same data dir and clock (a reload, or a
+    /// second copy running at the same time).
+    fn next_generation(&self, adjust: impl FnOnce(&mut TaskQueueConfig)) -> Env {
+        Env::on(Arc::clone(&self.dir), Arc::clone(&self.clock), adjust)
+    }
+
+    fn on(
+        dir: Arc<tempfile::TempDir>,
+        clock: Arc<ManualClock>,
+        adjust: impl FnOnce(&mut TaskQueueConfig),
+    ) -> Env {
+        let mut cfg = config(dir.path(), &clock);
+        adjust(&mut cfg);
+        let (service, plugin) = start(cfg);
+        Env {
+            dir,
+            clock,
+            service,
+            plugin,
+        }
     }
 }
 
@@ -532,30 +556,14 @@ fn finished_tasks_are_deleted_after_their_retention_in_virtual_time() {
 
 #[test]
 fn tasks_survive_a_reload() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::at_fixed_start();
-    let (service, plugin) = start(config(dir.path(), &clock));
-    let env = Env {
-        _dir: tempfile::tempdir().unwrap(),
-        clock: clock.clone(),
-        service,
-        plugin,
-    };
+    let env = env();
     env.create("q", json!({"maxRetries": 1, "backoffMs": 60_000}));
     let retried = env.enqueue("q", "fail-until:2");
     let done = env.enqueue("q", "ok:before");
     env.idle();
     assert_eq!(env.get(&retried), task_result("pending", "", 1));
     env.plugin.shutdown();
-    drop(env);
-
-    let (service, plugin) = start(config(dir.path(), &clock));
-    let env = Env {
-        _dir: dir,
-        clock,
-        service,
-        plugin,
-    };
+    let env = env.next_generation(|_| {});
     assert!(
         env.service
             .db_path()
@@ -577,36 +585,17 @@ fn tasks_survive_a_reload() {
 
 #[test]
 fn running_tasks_left_by_a_crash_run_again_when_the_queue_is_created() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::at_fixed_start();
     // Generation A starts a task that takes 20 s on its first attempt, and "crashes": it is
     // never shut down while the task runs, so the store keeps saying `running`.
-    let mut crashed_config = config(dir.path(), &clock);
-    crashed_config.shutdown_timeout = Duration::from_millis(50);
-    let (crashed_service, crashed) = start(crashed_config);
-    host_call(
-        &crashed,
-        "task_createqueue",
-        json!({"name": "q", "config": {}}),
-    );
-    let out = host_call(
-        &crashed,
-        "task_enqueue",
-        json!({"queueName": "q", "payload": encode_bytes(b"slow-first:20000")}),
-    );
-    let id = out["result"].as_str().unwrap().to_owned();
+    let crashed = Env::with(|c| c.shutdown_timeout = Duration::from_millis(50));
+    crashed.create("q", json!({}));
+    let id = crashed.enqueue("q", "slow-first:20000");
     until("the task to run", || {
-        crashed_service.task(&id).unwrap().status == TaskStatus::Running
+        crashed.status(&id) == TaskStatus::Running
     });
 
     // Generation B shares the store.
-    let (service, plugin) = start(config(dir.path(), &clock));
-    let env = Env {
-        _dir: dir,
-        clock,
-        service,
-        plugin,
-    };
+    let env = crashed.next_generation(|_| {});
     assert_eq!(env.get(&id), task_result("running", "", 1));
     assert_eq!(env.create("q", json!({})), json!({}));
     env.idle();
@@ -615,7 +604,7 @@ fn running_tasks_left_by_a_crash_run_again_when_the_queue_is_created() {
         task_result("completed", "done on attempt 2", 2)
     );
     // A's shutdown gives up on its call, and must not undo B's result.
-    crashed.shutdown();
+    crashed.plugin.shutdown();
     assert_eq!(
         env.get(&id),
         task_result("completed", "done on attempt 2", 2)
@@ -634,26 +623,14 @@ fn shutdown_waits_for_running_tasks_then_puts_them_back_to_pending() {
     // The shutdown waited for it (up to 10 s).
     assert_eq!(env.status(&quick), TaskStatus::Completed);
 
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::at_fixed_start();
-    let mut impatient = config(dir.path(), &clock);
-    impatient.shutdown_timeout = Duration::from_millis(100);
-    let (service, plugin) = start(impatient);
-    host_call(
-        &plugin,
-        "task_createqueue",
-        json!({"name": "q", "config": {}}),
-    );
-    let out = host_call(
-        &plugin,
-        "task_enqueue",
-        json!({"queueName": "q", "payload": encode_bytes(b"slow:1500")}),
-    );
-    let id = out["result"].as_str().unwrap().to_owned();
+    let impatient = Env::with(|c| c.shutdown_timeout = Duration::from_millis(100));
+    impatient.create("q", json!({}));
+    let id = impatient.enqueue("q", "slow:1500");
     until("the slow task to run", || {
-        service.task(&id).unwrap().status == TaskStatus::Running
+        impatient.status(&id) == TaskStatus::Running
     });
-    plugin.shutdown();
+    let service = &impatient.service;
+    impatient.plugin.shutdown();
     let info = service.task(&id).unwrap();
     assert_eq!((info.status, info.attempt), (TaskStatus::Pending, 0));
     // The call ends later; its result is dropped, the task stays pending for the next run.
@@ -770,17 +747,7 @@ fn an_unusable_data_dir_fails_registration_naming_the_file() {
 /// payloads of up to 1 MiB), and a slot frees when a task is dispatched.
 #[test]
 fn pending_tasks_are_bounded_per_plugin() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::at_fixed_start();
-    let mut cfg = config(dir.path(), &clock);
-    cfg.max_pending_tasks = 2;
-    let (service, plugin) = start(cfg);
-    let env = Env {
-        _dir: dir,
-        clock,
-        service,
-        plugin,
-    };
+    let env = Env::with(|c| c.max_pending_tasks = 2);
     // One dispatch per hour: the first task runs at once, the next ones wait, pending.
     assert_eq!(
         env.create("q", json!({"concurrency": 1, "delayMs": 3_600_000})),
