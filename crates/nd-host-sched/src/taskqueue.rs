@@ -231,7 +231,7 @@ impl fmt::Debug for TaskQueueService {
 struct Bound {
     plugin_id: String,
     path: PathBuf,
-    db: Arc<Database>,
+    db: Arc<nd_host_store::db::SharedDatabase>,
 }
 
 struct Inner {
@@ -457,7 +457,7 @@ impl Inner {
     fn db(&self) -> Result<&Database, HostError> {
         self.bound
             .get()
-            .map(|b| &*b.db)
+            .map(|b| &**b.db)
             .ok_or_else(|| guest("task queue store is not open"))
     }
 

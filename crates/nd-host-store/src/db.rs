@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, Weak};
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
 /// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -48,30 +48,91 @@ pub fn create_private_dir(dir: &Path) -> Result<(), OpenError> {
     builder.create(dir).map_err(err)
 }
 
-fn registry() -> &'static Mutex<HashMap<PathBuf, Weak<redb::Database>>> {
-    static REGISTRY: OnceLock<Mutex<HashMap<PathBuf, Weak<redb::Database>>>> = OnceLock::new();
-    REGISTRY.get_or_init(Default::default)
+/// Open files by canonical path. An entry whose handle is dead means "closing": its
+/// [`SharedDatabase`] is being dropped and will remove the entry once the file is closed.
+struct Registry {
+    open: Mutex<HashMap<PathBuf, Weak<SharedDatabase>>>,
+    /// Signalled when a closing entry is removed.
+    closed: Condvar,
+}
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry {
+        open: Mutex::new(HashMap::new()),
+        closed: Condvar::new(),
+    })
+}
+
+/// A redb database shared within the process (see [`open_shared`]); derefs to
+/// [`redb::Database`]. The file is closed when the last handle is dropped.
+pub struct SharedDatabase {
+    /// `Some` until the handle is dropped.
+    db: Option<redb::Database>,
+    key: PathBuf,
+}
+
+impl std::fmt::Debug for SharedDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedDatabase")
+            .field("path", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for SharedDatabase {
+    type Target = redb::Database;
+
+    fn deref(&self) -> &redb::Database {
+        self.db
+            .as_ref()
+            .expect("a SharedDatabase holds its database until it is dropped")
+    }
+}
+
+impl Drop for SharedDatabase {
+    /// Closes the file under the registry lock, so that no one opens it between the last
+    /// handle going away and redb releasing its lock on the file (which redb would refuse
+    /// with "Database already open").
+    fn drop(&mut self) {
+        let registry = registry();
+        let mut open = registry.open.lock();
+        drop(self.db.take());
+        if open.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
+            open.remove(&self.key);
+        }
+        registry.closed.notify_all();
+    }
 }
 
 /// Opens (creating it and its directory if needed) the redb database at `path`, sharing one
-/// handle per file within the process.
-pub fn open_shared(path: &Path) -> Result<Arc<redb::Database>, OpenError> {
+/// handle per file within the process. If the last handle of the file is being dropped on
+/// another thread, waits for it to close and opens it again.
+pub fn open_shared(path: &Path) -> Result<Arc<SharedDatabase>, OpenError> {
     let parent = path.parent().unwrap_or(Path::new("."));
     create_private_dir(parent)?;
     let key = std::fs::canonicalize(parent)
         .map(|p| p.join(path.file_name().unwrap_or_default()))
         .unwrap_or_else(|_| path.to_owned());
-    let mut registry = registry().lock();
-    registry.retain(|_, db| db.strong_count() > 0);
-    if let Some(db) = registry.get(&key).and_then(Weak::upgrade) {
-        return Ok(db);
+    let registry = registry();
+    let mut open = registry.open.lock();
+    loop {
+        match open.get(&key).map(Weak::upgrade) {
+            Some(Some(db)) => return Ok(db),
+            // Closing on another thread: its drop removes the entry and signals.
+            Some(None) => registry.closed.wait(&mut open),
+            None => break,
+        }
     }
     let db = redb::Database::create(path).map_err(|source| OpenError::Database {
         path: path.to_owned(),
         source: Box::new(source),
     })?;
-    let db = Arc::new(db);
-    registry.insert(key, Arc::downgrade(&db));
+    let db = Arc::new(SharedDatabase {
+        db: Some(db),
+        key: key.clone(),
+    });
+    open.insert(key, Arc::downgrade(&db));
     Ok(db)
 }
 

@@ -64,7 +64,7 @@ fn size_of(value: &[u8]) -> u64 {
 /// (see [`crate::db::open_shared`]), so a reloading plugin's old and new generation can both use it.
 #[derive(Debug)]
 pub struct KvStore {
-    db: Arc<redb::Database>,
+    db: Arc<db::SharedDatabase>,
     path: PathBuf,
     max_size: u64,
     clock: SharedClock,
