@@ -129,6 +129,11 @@ impl CallError {
             kind,
         }
     }
+    /// An error for a call that a layer above the runtime refused or failed on the
+    /// plugin's behalf (e.g. a manager refusing calls to a plugin being unloaded).
+    pub fn from_parts(plugin: &str, export: &str, kind: CallErrorKind) -> Self {
+        Self::new(Arc::from(plugin), export, kind)
+    }
     /// The plugin id.
     pub fn plugin(&self) -> &str {
         &self.plugin

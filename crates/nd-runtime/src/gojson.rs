@@ -57,7 +57,7 @@ impl<'a> GoRequest<'a> {
             other => {
                 return Err(HostError::Guest(format!(
                     "json: cannot unmarshal {} into Go value of type host.{go_type}",
-                    kind(other)
+                    go_json_kind(other)
                 )));
             }
         };
@@ -88,7 +88,7 @@ impl<'a> GoRequest<'a> {
         match self.field(name) {
             None => Ok(String::new()),
             Some(Value::String(s)) => Ok(s.clone()),
-            Some(other) => Err(self.mismatch(name, kind(other), "string")),
+            Some(other) => Err(self.mismatch(name, go_json_kind(other), "string")),
         }
     }
 
@@ -114,7 +114,7 @@ impl<'a> GoRequest<'a> {
                 .as_i64()
                 .and_then(narrow)
                 .ok_or_else(|| self.mismatch(name, format_args!("number {n}"), go)),
-            Some(other) => Err(self.mismatch(name, kind(other), go)),
+            Some(other) => Err(self.mismatch(name, go_json_kind(other), go)),
         }
     }
 
@@ -125,7 +125,7 @@ impl<'a> GoRequest<'a> {
             Some(Value::Number(n)) => n
                 .as_f64()
                 .ok_or_else(|| self.mismatch(name, format_args!("number {n}"), "float64")),
-            Some(other) => Err(self.mismatch(name, kind(other), "float64")),
+            Some(other) => Err(self.mismatch(name, go_json_kind(other), "float64")),
         }
     }
 
@@ -134,7 +134,7 @@ impl<'a> GoRequest<'a> {
         match self.field(name) {
             None => Ok(false),
             Some(Value::Bool(b)) => Ok(*b),
-            Some(other) => Err(self.mismatch(name, kind(other), "bool")),
+            Some(other) => Err(self.mismatch(name, go_json_kind(other), "bool")),
         }
     }
 
@@ -143,7 +143,7 @@ impl<'a> GoRequest<'a> {
         match self.field(name) {
             None => Ok(Vec::new()),
             Some(Value::String(s)) => decode_bytes(s),
-            Some(other) => Err(self.mismatch(name, kind(other), "[]uint8")),
+            Some(other) => Err(self.mismatch(name, go_json_kind(other), "[]uint8")),
         }
     }
 
@@ -157,10 +157,10 @@ impl<'a> GoRequest<'a> {
                 .map(|item| match item {
                     Value::Null => Ok(String::new()),
                     Value::String(s) => Ok(s.clone()),
-                    other => Err(self.mismatch(name, kind(other), "string")),
+                    other => Err(self.mismatch(name, go_json_kind(other), "string")),
                 })
                 .collect(),
-            Some(other) => Err(self.mismatch(name, kind(other), "[]string")),
+            Some(other) => Err(self.mismatch(name, go_json_kind(other), "[]string")),
         }
     }
 
@@ -174,10 +174,10 @@ impl<'a> GoRequest<'a> {
                 .map(|(key, value)| match value {
                     Value::Null => Ok((key.clone(), String::new())),
                     Value::String(s) => Ok((key.clone(), s.clone())),
-                    other => Err(self.mismatch(name, kind(other), "string")),
+                    other => Err(self.mismatch(name, go_json_kind(other), "string")),
                 })
                 .collect(),
-            Some(other) => Err(self.mismatch(name, kind(other), "map[string]string")),
+            Some(other) => Err(self.mismatch(name, go_json_kind(other), "map[string]string")),
         }
     }
 
@@ -188,7 +188,11 @@ impl<'a> GoRequest<'a> {
             None => None,
             Some(Value::Object(map)) => Some(map),
             Some(other) => {
-                return Err(self.mismatch(name, kind(other), format_args!("host.{go_type}")));
+                return Err(self.mismatch(
+                    name,
+                    go_json_kind(other),
+                    format_args!("host.{go_type}"),
+                ));
             }
         };
         Ok(GoRequest {
@@ -206,8 +210,9 @@ impl<'a> GoRequest<'a> {
     }
 }
 
-/// How Go's `UnmarshalTypeError` names a JSON value.
-fn kind(value: &Value) -> &'static str {
+/// How Go's `UnmarshalTypeError` names a JSON value (`string`, `number`, `object`, ...), for
+/// services that decode nested values themselves.
+pub fn go_json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "bool",

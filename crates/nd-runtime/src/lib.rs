@@ -39,7 +39,7 @@ mod watchdog;
 
 pub use egress::{DenyEgress, Egress, EgressError, HttpLimits, HttpRequest, HttpResponse};
 pub use error::{CallError, CallErrorKind, Error};
-pub use gojson::{GoRequest, go_quote};
+pub use gojson::{GoRequest, go_json_kind, go_quote};
 pub use host::{
     HostCtx, HostError, HostImports, HostService, RegisterError, Signature, USER_NAMESPACE, Val,
     ValType, decode_bytes, encode_bytes, json_response, random_id,
