@@ -124,6 +124,54 @@ const STEPS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "app-data services: the library service lists the demo catalog (real tagged FLAC and WAV files, written under the data directory)",
+        &[
+            "--data-dir",
+            "{d}",
+            "call",
+            "{f}/appdata.ndp",
+            "host",
+            "--input",
+            r#"{"fn":"library_getalllibraries"}"#,
+        ],
+    ),
+    (
+        "the matcher resolves song references against those files, as user alice (null: no match)",
+        &[
+            "--data-dir",
+            "{d}",
+            "call",
+            "{f}/appdata.ndp",
+            "host",
+            "--input",
+            r#"{"fn":"matcher_matchsongs","req":{"songs":[{"name":"take off","artist":"The Midnight Owls"},{"name":"Not In The Library"}],"opts":{"username":"alice"}}}"#,
+        ],
+    ),
+    (
+        "the plugin reads a file of the library through its read-only mount /libraries/1",
+        &[
+            "--data-dir",
+            "{d}",
+            "call",
+            "{f}/appdata.ndp",
+            "fs",
+            "--input",
+            r#"{"op":"list_dir","path":"/libraries/1/The Midnight Owls/Night Flight"}"#,
+        ],
+    ),
+    (
+        "... and cannot write to it: the jail refuses",
+        &[
+            "--data-dir",
+            "{d}",
+            "call",
+            "{f}/appdata.ndp",
+            "fs",
+            "--input",
+            r#"{"op":"write_file","path":"/libraries/1/graffiti.txt","data":"x"}"#,
+        ],
+    ),
+    (
         "a plugin needing a service it was not granted does not load (exit 64)",
         &["call", "{f}/ndhost.ndp", "use_cache", "--input", "k"],
     ),
@@ -131,12 +179,15 @@ const STEPS: &[(&str, &[&str])] = &[
 
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     fixtures::build(root)?;
-    eprintln!("building ndp");
-    run_status(
-        cargo()
-            .current_dir(root)
-            .args(["build", "--release", "--bin", "ndp"]),
-    )?;
+    eprintln!("building ndp and the embedding example");
+    run_status(cargo().current_dir(root).args([
+        "build",
+        "--release",
+        "-p",
+        "nd-cli",
+        "-p",
+        "ndp-example-embedding",
+    ]))?;
     let ndp = root.join("target/release/ndp");
     let dir = root.join("target/fixtures");
     let cache = root.join("target/demo-cache");
@@ -174,8 +225,40 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
             anyhow::bail!("demo step `{what}` exited with {code}, expected {expected}");
         }
     }
+    embedding(root, &dir, &data)?;
     println!(
         "\nNext: `cargo xtask test` runs every test; `target/release/ndp --help` lists the commands."
     );
     Ok(())
+}
+
+/// The manager embedded in an application (`examples/embedding`): a plugins folder with two
+/// metadata agents and a cache plugin; new plugins start disabled, the example enables them
+/// and asks every metadata agent for a biography.
+fn embedding(root: &Path, fixtures: &Path, data: &Path) -> anyhow::Result<()> {
+    let plugins = data.join("embedding/plugins");
+    std::fs::create_dir_all(&plugins)?;
+    for (fixture, id) in [
+        ("agent", "agent"),
+        ("partialagent", "partial"),
+        ("cache", "cache"),
+    ] {
+        std::fs::copy(
+            fixtures.join(format!("{fixture}.ndp")),
+            plugins.join(format!("{id}.ndp")),
+        )
+        .with_context(|| format!("copying {fixture}.ndp"))?;
+    }
+    let state = data.join("embedding/data");
+    println!(
+        "\n# an application embedding the manager (examples/embedding): load a plugins folder, ask every metadata agent for a biography\n$ target/release/ndp-example-embedding {} {} Björk",
+        plugins.strip_prefix(root).unwrap_or(&plugins).display(),
+        state.strip_prefix(root).unwrap_or(&state).display()
+    );
+    run_status(
+        Command::new(root.join("target/release/ndp-example-embedding"))
+            .arg(&plugins)
+            .arg(&state)
+            .arg("Björk"),
+    )
 }

@@ -167,9 +167,19 @@ pub(crate) fn run(
     // The stderr subscriber's filter decides which guest log lines are shown.
     config.log_level = LogLevel::Trace;
     config.import_hint = Some(import_hint);
-    let permissions = &package.manifest.permissions;
-    config.services = services::for_permissions(permissions, data_dir, &args.allow_local)?;
-    config.egress = services::egress(permissions, &args.allow_local);
+    let parts = services::parts(
+        &package.id,
+        &package.manifest,
+        &config.config,
+        data_dir,
+        &args.allow_local,
+        args.library.as_deref(),
+    )?;
+    config.services = parts.services;
+    config.mounts = parts.mounts;
+    if let Some(egress) = parts.egress {
+        config.egress = egress;
+    }
 
     let plugin = started
         .runtime

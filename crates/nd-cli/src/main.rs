@@ -190,6 +190,12 @@ pub(crate) struct CallArgs {
     #[arg(long, value_name = "LIST", default_value = "", value_parser = services::parse_allowance)]
     pub(crate) allow_local: nd_host_http::policy::LocalAllowance,
 
+    /// A music folder to serve as library 1 to plugins with app-data permissions (library,
+    /// users, subsonicapi, artwork, matcher, scrobbleRetriever); default: the demo catalog,
+    /// written under the data directory on first use
+    #[arg(long, value_name = "DIR")]
+    pub(crate) library: Option<PathBuf>,
+
     /// Cap of each wasm memory (the plugin's and the Extism kernel's), in MiB
     #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
     pub(crate) max_memory_mb: u64,

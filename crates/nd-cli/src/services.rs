@@ -1,47 +1,58 @@
-//! Which Navidrome host services `ndp` links into a plugin: the state services of
-//! `nd-host-store` and `nd-host-sched` and the network services of `nd-host-http` (and
-//! `nd-host-ws`), each only when the manifest grants its permission (as Navidrome does: an
-//! import without the permission fails to load). KV stores and task queues keep their data
-//! under `--data-dir` so that they persist between invocations; network access goes through
-//! one egress policy, with loopback and private addresses refused unless `--allow-local`
-//! names them.
+//! Which Navidrome host services `ndp` links into a plugin: every service of the workspace,
+//! through the same [`ServiceRegistry`] the plugin manager uses, each only when the manifest
+//! grants its permission (as Navidrome does: an import without the permission fails to
+//! load). KV stores, task queues and `/storage` keep their data under `--data-dir` so that
+//! they persist between invocations; network access goes through one egress policy, with
+//! loopback and private addresses refused unless `--allow-local` names them. The app-data
+//! services (library, users, artwork, subsonicapi, matcher, scrobbleRetriever) are served by
+//! an `nd-library` catalog: the music folder of `--library`, or else the demo catalog,
+//! written under the data directory on first use. A one-off call acts as the administrator:
+//! the plugin may see every user and every library.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use nd_host_http::egress::PolicyEgress;
-use nd_host_http::policy::{EgressPolicy, LocalAllowance};
-use nd_host_http::service::HttpService;
-use nd_host_sched::scheduler::SchedulerService;
-use nd_host_sched::taskqueue::{TaskQueueConfig, TaskQueueService};
-use nd_host_store::cache::{CacheLimits, CacheService};
+use nd_host_appdata::provider::Scope;
+use nd_host_http::policy::LocalAllowance;
 use nd_host_store::clock::system_clock;
-use nd_host_store::kvstore::{KvStoreConfig, KvStoreService};
-use nd_host_ws::WebSocketService;
-use nd_manifest::Permissions;
-use nd_runtime::{Egress, HostService};
+use nd_library::{LibraryConfig, LibraryRoot, MusicLibrary, demo};
+use nd_manager::{AppData, LoadContext, ServiceParts, ServiceRegistry};
+use nd_manifest::{Manifest, Permissions};
 
 use crate::Failure;
 
-/// The permission keys whose services this build links.
+/// The keys of the services this build links: `config` (always) and the permission keys.
 pub(crate) const LINKED: &[&str] = &[
+    "config",
     "cache",
     "kvstore",
     "scheduler",
     "taskqueue",
     "http",
     "websocket",
+    "library",
+    "users",
+    "subsonicapi",
+    "artwork",
+    "matcher",
+    "storage",
+    "scrobbleRetriever",
+];
+
+/// The permissions served by the app-data catalog.
+const APP_DATA: &[&str] = &[
+    "library",
+    "users",
+    "subsonicapi",
+    "artwork",
+    "matcher",
+    "scrobbleRetriever",
 ];
 
 /// `--allow-local`: the operator's allowance for local services (none by default).
 pub(crate) fn parse_allowance(text: &str) -> Result<LocalAllowance, String> {
     LocalAllowance::parse(text).map_err(|e| e.to_string())
-}
-
-/// Extism's `http_request`, through the same policy as `http_send`: refused unless the
-/// manifest's `http.requiredHosts` lists the host.
-pub(crate) fn egress(permissions: &Permissions, local: &LocalAllowance) -> Arc<dyn Egress> {
-    Arc::new(PolicyEgress::from_permissions(permissions, local.clone()))
 }
 
 /// `--data-dir`, or the per-user default: `$XDG_DATA_HOME/ndp`, else `~/.local/share/ndp`;
@@ -51,56 +62,80 @@ pub(crate) fn data_dir(explicit: Option<PathBuf>) -> Option<PathBuf> {
     explicit.or_else(|| crate::load::xdg_dir("XDG_DATA_HOME", ".local/share"))
 }
 
-/// The services for a plugin with these permissions, storing under `data_dir`. Fails only
-/// when a service that stores data is granted and there is no data directory.
-pub(crate) fn for_permissions(
-    permissions: &Permissions,
+/// The music catalog behind the app-data services: `library` as library 1, or the demo
+/// catalog under `<data>/demo-library`, with the demo users (admin, alice, bob).
+fn catalog(library: Option<&Path>, data_dir: &Path) -> Result<MusicLibrary, Failure> {
+    let config = match library {
+        Some(path) => LibraryConfig {
+            roots: vec![LibraryRoot {
+                id: 1,
+                name: "Music".into(),
+                path: path.to_owned(),
+            }],
+            users: demo::demo_users(),
+            ..LibraryConfig::default()
+        },
+        None => {
+            let dir = data_dir.join("demo-library");
+            demo::write_demo_library(&dir)
+                .map_err(|e| {
+                    Failure::usage(format!(
+                        "cannot write the demo library to {}: {e}",
+                        dir.display()
+                    ))
+                })?
+                .config()
+        }
+    };
+    MusicLibrary::open(config).map_err(|e| Failure::usage(format!("--library: {e}")))
+}
+
+/// The services, mounts and `http_request` egress for a one-off load of a plugin with this
+/// manifest and configuration.
+pub(crate) fn parts(
+    id: &str,
+    manifest: &Manifest,
+    config: &BTreeMap<String, String>,
     data_dir: Option<&Path>,
     local: &LocalAllowance,
-) -> Result<Vec<Arc<dyn HostService>>, Failure> {
-    let stores = permissions.kvstore.is_some() || permissions.taskqueue.is_some();
+    library: Option<&Path>,
+) -> Result<ServiceParts, Failure> {
+    let permissions = &manifest.permissions;
+    let app_data = APP_DATA.iter().any(|key| permissions.has(key));
+    let stores = permissions.kvstore.is_some()
+        || permissions.taskqueue.is_some()
+        || permissions.storage.is_some()
+        || (app_data && library.is_none());
     let data_dir = match data_dir {
         Some(dir) => dir,
         None if stores => {
             return Err(Failure::usage(
-                "the plugin stores data (kvstore or taskqueue permission) but there is no data \
-                 directory: pass --data-dir (neither XDG_DATA_HOME nor HOME is set)",
+                "the plugin stores data (kvstore, taskqueue or storage permission, or the demo \
+                 library) but there is no data directory: pass --data-dir (neither \
+                 XDG_DATA_HOME nor HOME is set)",
             ));
         }
         None => Path::new(""),
     };
+    let app = if app_data {
+        AppData::from_all(Arc::new(catalog(library, data_dir)?))
+    } else {
+        AppData::default()
+    };
+    let registry = ServiceRegistry::with_defaults(&app);
     let clock = system_clock();
-    let mut services: Vec<Arc<dyn HostService>> = Vec::new();
-    if permissions.cache.is_some() {
-        services.push(Arc::new(CacheService::with_clock(
-            CacheLimits::default(),
-            Arc::clone(&clock),
-        )));
-    }
-    if let Some(kv) = &permissions.kvstore {
-        services.push(Arc::new(KvStoreService::new(
-            KvStoreConfig::new(data_dir)
-                .max_size(kv.max_size_or_default())
-                .clock(Arc::clone(&clock)),
-        )));
-    }
-    if permissions.scheduler.is_some() {
-        services.push(Arc::new(SchedulerService::new(Arc::clone(&clock))));
-    }
-    if let Some(tq) = &permissions.taskqueue {
-        let mut config = TaskQueueConfig::new(data_dir);
-        config.max_concurrency = tq.max_concurrency;
-        config.clock = clock;
-        services.push(Arc::new(TaskQueueService::new(config)));
-    }
-    if let Some(http) = &permissions.http {
-        services.push(Arc::new(HttpService::from_permission(http, local.clone())));
-    }
-    if let Some(ws) = &permissions.websocket {
-        let policy = EgressPolicy::websocket(ws.required_hosts.clone(), local.clone());
-        services.push(Arc::new(WebSocketService::new(policy)));
-    }
-    Ok(services)
+    let ctx = LoadContext {
+        plugin_id: id,
+        manifest,
+        data_dir,
+        scope: &Scope::everything(),
+        config,
+        local,
+        clock: &clock,
+    };
+    registry
+        .parts_for(&ctx)
+        .map_err(|e| Failure::usage(format!("plugin '{id}': {e}")))
 }
 
 /// The callback exports that granted services of this build need and the plugin lacks, as

@@ -340,31 +340,94 @@ fn info_ndhost_needs_cache_permission() {
 }
 
 #[test]
-fn info_granted_permission_without_service() {
+fn info_reports_a_granted_app_data_service_as_provided() {
     let ndp = Ndp::new();
     let dir = tempfile::tempdir().expect("temp dir");
-    let manifest = r#"{"name": "granted", "author": "a", "version": "1",
+    let granted = r#"{"name": "granted", "author": "a", "version": "1",
         "permissions": {"library": {"reason": "list the music"}}}"#;
-    let path = write_package(
-        dir.path(),
-        "granted",
-        manifest,
-        &wasm_of("wat/library_import.wasm"),
-    );
+    let wasm = wasm_of("wat/library_import.wasm");
+    let path = write_package(dir.path(), "granted", granted, &wasm);
     let path = path.display().to_string();
     let out = ndp.run(&["info", &path]);
     out.expect_code(0);
     let text = out.stdout_str();
-    assert!(
-        text.contains("needs permission 'library' (granted) — service not available in this build"),
-        "{text}"
-    );
     assert!(text.contains("  library: list the music"), "{text}");
     let info = ndp.run(&["info", "--json", &path]).json();
     let libs = import(&info, "extism:host/user", "library_getalllibraries");
-    assert_eq!(libs["status"], "service_not_available");
+    assert_eq!(libs["status"], "provided");
     assert_eq!(libs["granted"], true);
-    assert_eq!(info["problems"], serde_json::json!([]));
+    assert_eq!(info["runs_in_this_build"], true);
+
+    let refused = r#"{"name": "refused", "author": "a", "version": "1"}"#;
+    let path = write_package(dir.path(), "refused", refused, &wasm);
+    let info = ndp
+        .run(&["info", "--json", &path.display().to_string()])
+        .json();
+    let libs = import(&info, "extism:host/user", "library_getalllibraries");
+    assert_eq!(libs["status"], "permission_not_granted");
+    assert_eq!(info["runs_in_this_build"], false);
+}
+
+/// `ndp call` serves the app-data services from the demo catalog (written under the data
+/// directory) or from the music folder of `--library`, as the administrator.
+#[test]
+fn call_serves_app_data_from_the_demo_catalog_or_a_music_folder() {
+    let ndp = Ndp::new();
+    let data = tempfile::tempdir().expect("temp dir");
+    let data_dir = data.path().display().to_string();
+    let appdata = fixture("appdata.ndp").display().to_string();
+    let libraries = r#"{"fn":"library_getalllibraries"}"#;
+    let out = ndp
+        .run(&[
+            "--data-dir",
+            &data_dir,
+            "call",
+            &appdata,
+            "host",
+            "--input",
+            libraries,
+        ])
+        .expect_code(0)
+        .json();
+    let names: Vec<&str> = out["result"]
+        .as_array()
+        .expect("libraries")
+        .iter()
+        .filter_map(|l| l["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Music", "Extra"]);
+    assert!(data.path().join("demo-library/music").is_dir());
+    let users = r#"{"fn":"users_getadmins"}"#;
+    ndp.run(&[
+        "--data-dir",
+        &data_dir,
+        "call",
+        &appdata,
+        "host",
+        "--input",
+        users,
+    ])
+    .expect_code(0)
+    .stdout_is(br#"{"result":[{"isAdmin":true,"name":"Admin","userName":"admin"}]}"#);
+
+    // A real folder as library 1, readable through /libraries/1.
+    let music = tempfile::tempdir().expect("temp dir");
+    std::fs::write(music.path().join("notes.txt"), "liner notes").expect("write");
+    let library = music.path().display().to_string();
+    let read = r#"{"op":"read_file","path":"/libraries/1/notes.txt"}"#;
+    ndp.run(&[
+        "--data-dir",
+        &data_dir,
+        "call",
+        &appdata,
+        "fs",
+        "--library",
+        &library,
+        "--input",
+        read,
+    ])
+    .expect_code(0)
+    .stdout_is(br#"{"data":"liner notes"}"#);
 }
 
 #[test]
