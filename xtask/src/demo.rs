@@ -177,7 +177,7 @@ const STEPS: &[(&str, &[&str])] = &[
     ),
 ];
 
-pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
+pub(crate) fn run(root: &Path, once: bool) -> anyhow::Result<()> {
     fixtures::build(root)?;
     eprintln!("building ndp and the embedding example");
     run_status(cargo().current_dir(root).args([
@@ -226,10 +226,128 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         }
     }
     embedding(root, &dir, &data)?;
+    serve(root, &ndp, &dir, &data, once)?;
     println!(
         "\nNext: `cargo xtask test` runs every test; `target/release/ndp --help` lists the commands."
     );
     Ok(())
+}
+
+/// The operator's view: install and enable plugins with the CLI on an embedded data directory
+/// (with the demo music library), start `ndp serve`, drive a now-playing and a biography
+/// lookup through its HTTP API as a music server would, and leave the admin page up until
+/// Ctrl-C (or stop at once with `--once`).
+fn serve(root: &Path, ndp: &Path, fixtures: &Path, data: &Path, once: bool) -> anyhow::Result<()> {
+    let data = data.join("serve");
+    let shown = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
+    let cli = |args: &[&str]| -> anyhow::Result<()> {
+        println!("\n$ ndp --data-dir {} {}", shown(&data), args.join(" "));
+        run_status(Command::new(ndp).arg("--data-dir").arg(&data).args(args))
+    };
+    println!(
+        "\n# the operator's view: plugins installed and enabled with the CLI, then `ndp serve`"
+    );
+    for fixture in ["agent", "scrobbler"] {
+        let package = fixtures.join(format!("{fixture}.ndp"));
+        cli(&["install", &package.to_string_lossy()])?;
+    }
+    cli(&["scope", "scrobbler", "--all-users", "--all-libraries"])?;
+    cli(&["enable", "agent"])?;
+    cli(&["enable", "scrobbler"])?;
+    cli(&["list"])?;
+
+    println!(
+        "\n$ ndp --data-dir {} serve --listen 127.0.0.1:0",
+        shown(&data)
+    );
+    let mut server = Command::new(ndp)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--listen", "127.0.0.1:0", "--token", "demo-token"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("starting ndp serve")?;
+    let result = drive(&mut server, once);
+    if once || result.is_err() {
+        let _ = server.kill();
+    }
+    let _ = server.wait();
+    result
+}
+
+/// Reads the server's banner, calls two capability endpoints, prints the admin URL, and
+/// waits for the server (Ctrl-C) unless `once`.
+fn drive(server: &mut std::process::Child, once: bool) -> anyhow::Result<()> {
+    use std::io::BufRead as _;
+    let stdout = server.stdout.take().context("ndp serve has no stdout")?;
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let mut base = None;
+    let mut admin = None;
+    for line in lines.by_ref() {
+        let line = line?;
+        println!("{line}");
+        if let Some(url) = line.strip_prefix("ndp serve: listening on ") {
+            base = Some(url.trim_end_matches('/').to_owned());
+        }
+        if let Some(url) = line.strip_prefix("admin page: ") {
+            admin = Some(url.to_owned());
+        }
+        if line.starts_with("stop with Ctrl-C") {
+            break;
+        }
+    }
+    let base = base.context("ndp serve did not print its address")?;
+    let addr = base.trim_start_matches("http://").to_owned();
+    let track = r#"{"id":"t1","title":"Take Off","artist":"The Midnight Owls","album":"Night Flight","duration":1.2}"#;
+    for (what, path, body) in [
+        (
+            "a music server reports what alice is playing: every scrobbler allowed to see alice gets it",
+            "/api/v1/scrobbler/now-playing",
+            format!(r#"{{"username":"alice","track":{track},"position":30}}"#),
+        ),
+        (
+            "and asks the metadata agents for an artist biography (the first one that answers)",
+            "/api/v1/artist/biography",
+            r#"{"id":"ar-1","name":"The Midnight Owls"}"#.to_owned(),
+        ),
+    ] {
+        println!(
+            "\n# {what}\n$ curl -H 'Authorization: Bearer demo-token' -d '{body}' {base}{path}"
+        );
+        let answer = post(&addr, path, "demo-token", &body)?;
+        println!("{answer}");
+    }
+    let admin = admin.context("ndp serve did not print the admin page URL")?;
+    println!("\nadmin page: {admin}");
+    if once {
+        return Ok(());
+    }
+    println!("(the server keeps running; open the admin page, then stop it with Ctrl-C)");
+    // Keep echoing the server's output until it exits.
+    for line in lines {
+        println!("{}", line?);
+    }
+    Ok(())
+}
+
+/// A minimal HTTP/1.1 POST with a bearer token over a plain TCP connection (the demo needs no
+/// HTTP client crate for two requests); returns the body.
+fn post(addr: &str, path: &str, token: &str, body: &str) -> anyhow::Result<String> {
+    use std::io::{Read as _, Write as _};
+    let mut stream =
+        std::net::TcpStream::connect(addr).with_context(|| format!("connecting {addr}"))?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head.lines().next().unwrap_or_default();
+    anyhow::ensure!(status.contains(" 200 "), "{path}: {status}: {body}");
+    Ok(body.to_owned())
 }
 
 /// The manager embedded in an application (`examples/embedding`): a plugins folder with two

@@ -4,8 +4,14 @@
 //!
 //! - `build-plugins` (alias `fixtures`): build the fixture plugins in `fixtures/` for both wasm
 //!   targets and pack them into `target/fixtures/` (see `fixtures.rs`).
-//! - `test [ARGS...]`: `build-plugins`, `venv`, then `cargo test --release --workspace ARGS...`
-//!   with `NDP_EXTISM_PYTHON` set to the venv's interpreter.
+//! - `test [ARGS...]`: `build-plugins`, build and pack the example plugins (and run their own
+//!   native tests), `venv`, then `cargo test --release --workspace ARGS...` with
+//!   `NDP_EXTISM_PYTHON` set to the venv's interpreter.
+//! - `test-plugins`: build the fixtures, the example plugins and nd-pdk's probe plugin, pack
+//!   the examples into `target/examples/<name>.ndp`, run the examples' own tests, then the
+//!   end-to-end tests (`ndp-examples-e2e`) and nd-pdk's (see `plugins.rs`).
+//! - `new-plugin <name> [--dir DIR]`: scaffold a plugin crate on nd-pdk (see `scaffold.rs`).
+//! - `package <dir> [--out FILE]`: build a plugin folder for wasm32-wasip1, check it, pack it.
 //! - `venv`: make `target/venv` with the official Extism runtime (PyPI `extism`) for the
 //!   differential test (see `venv.rs`).
 //! - `wasm-info FILE...`: print the imports and exports of wasm modules.
@@ -17,6 +23,8 @@ mod bench;
 mod demo;
 mod fixtures;
 mod ndp;
+mod plugins;
+mod scaffold;
 mod venv;
 mod wasm;
 
@@ -31,9 +39,20 @@ usage: cargo xtask <command> [args]
 commands:
   build-plugins        build the fixture plugins for wasm32-wasip1 and wasm32-unknown-unknown
                        into target/fixtures/ (alias: fixtures)
-  test [ARGS...]       build-plugins and venv, then cargo test --release --workspace ARGS...
+  test [ARGS...]       build-plugins, build the example plugins and run their own tests, venv,
+                       then cargo test --release --workspace ARGS...
+  test-plugins         build the fixtures and the example plugins, pack the examples into
+                       target/examples/<name>.ndp, run their own tests and the end-to-end tests
+  new-plugin NAME [--dir DIR]
+                       scaffold a plugin on nd-pdk (default dir: examples/plugins/NAME)
+  package DIR [--out FILE]
+                       build the plugin in DIR for wasm32-wasip1, check it against its
+                       manifest.json and pack it (default: target/examples/NAME.ndp for an
+                       example, else DIR/target/NAME.ndp)
   venv                 create target/venv with the official Extism runtime (PyPI extism)
-  demo                 build the fixtures and ndp, then show ndp inspecting and calling them
+  demo [--once]        build the fixtures and ndp, show ndp inspecting and calling them, then
+                       start `ndp serve` with the demo library and keep it up until Ctrl-C
+                       (--once: stop after driving it)
   bench [--rounds N]   measure ndp against the official Extism runtime, write BENCHMARKS.md
   wasm-info FILE...    print the imports and exports of wasm modules
   help                 print this message";
@@ -60,9 +79,18 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
         }
         "test" => {
             fixtures::build(&root())?;
+            plugins::build_examples(&root())?;
+            plugins::build_probe(&root())?;
+            plugins::test_examples(&root())?;
             let python = venv::ensure(&root())?;
             cargo_test(&root(), &python, rest)
         }
+        "test-plugins" => {
+            no_args(cmd, rest)?;
+            test_plugins(&root())
+        }
+        "new-plugin" => scaffold::run(&root(), rest).map(drop),
+        "package" => plugins::package(&root(), rest).map(drop),
         "venv" => {
             no_args(cmd, rest)?;
             let python = venv::ensure(&root())?;
@@ -71,10 +99,11 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
         }
         "wasm-info" => wasm_info(rest),
         "bench" => bench::run(&root(), rest),
-        "demo" => {
-            no_args(cmd, rest)?;
-            demo::run(&root())
-        }
+        "demo" => match rest {
+            [] => demo::run(&root(), false),
+            [once] if once == "--once" => demo::run(&root(), true),
+            _ => bail!("usage: cargo xtask demo [--once]"),
+        },
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
@@ -122,6 +151,26 @@ fn cargo_test(root: &Path, python: &Path, extra: &[String]) -> anyhow::Result<()
         "running cargo test --release --workspace {}",
         extra.join(" ")
     );
+    run_status(&mut cmd)
+}
+
+/// `cargo xtask test-plugins`.
+fn test_plugins(root: &Path) -> anyhow::Result<()> {
+    fixtures::build(root)?;
+    plugins::build_examples(root)?;
+    plugins::build_probe(root)?;
+    plugins::test_examples(root)?;
+    let mut cmd = cargo();
+    cmd.current_dir(root).args([
+        "test",
+        "--release",
+        "--no-fail-fast",
+        "-p",
+        "ndp-examples-e2e",
+        "-p",
+        "nd-pdk",
+    ]);
+    eprintln!("running cargo test --release -p ndp-examples-e2e -p nd-pdk");
     run_status(&mut cmd)
 }
 

@@ -1,7 +1,9 @@
-//! `ndp call`: loads a package as Navidrome would, with the state services its manifest
-//! grants (cache, kvstore, scheduler, taskqueue; data under `--data-dir`), calls one export in
-//! a fresh instance, and maps the outcome to an exit code: see [`exit_code`] and
-//! [`crate::EXIT_CODES`].
+//! `ndp call`: loads a package as Navidrome would, with the host services its manifest
+//! grants (data under `--data-dir`), calls one export in a fresh instance, and maps the
+//! outcome to an exit code: see [`exit_code`] and [`crate::EXIT_CODES`]. Given the id of an
+//! installed plugin instead of a file, it loads that plugin through the manager, with its
+//! stored configuration and scope; the plugin must be enabled, as Navidrome calls only
+//! enabled plugins.
 //!
 //! The process ends when the call returns: schedules the plugin made are dropped (Navidrome
 //! keeps none across restarts either), and tasks it enqueued stay in the task queue's store,
@@ -18,10 +20,11 @@ use nd_manifest::abi::{
 };
 use nd_runtime::{CallError, CallErrorKind, Compiled, LogLevel, PluginConfig};
 
+use crate::host::{self, HostOptions};
 use crate::info::ImportStatus;
 use crate::{
-    CacheChoice, CallArgs, EXIT_ABNORMAL, EXIT_NOT_IMPLEMENTED, EXIT_PLUGIN_ERROR, EXIT_USAGE,
-    Failure, load, output, services,
+    CallArgs, EXIT_ABNORMAL, EXIT_INTERNAL, EXIT_NOT_IMPLEMENTED, EXIT_PLUGIN_ERROR, EXIT_USAGE,
+    Failure, Globals, load, output, progress, services,
 };
 
 /// The exit code of a failed call.
@@ -137,19 +140,90 @@ fn call_failure(error: &CallError) -> Failure {
     failure
 }
 
-/// Runs `ndp call`.
-pub(crate) fn run(
-    args: &CallArgs,
-    cache: &CacheChoice,
-    data_dir: Option<&Path>,
-) -> Result<(), Failure> {
+/// Runs `ndp call`: of a package file, or of an installed plugin by id.
+pub(crate) fn run(args: &CallArgs, globals: &Globals) -> Result<(), Failure> {
+    if load::is_package_path(&args.target) {
+        call_file(args, globals)
+    } else {
+        call_installed(&args.target.to_string_lossy(), args, globals)
+    }
+}
+
+/// `ndp call <id>`: loads the enabled plugin through the manager, with its stored
+/// configuration and scope, and calls the export through it (metered like any call).
+fn call_installed(id: &str, args: &CallArgs, globals: &Globals) -> Result<(), Failure> {
+    if !args.config.is_empty() {
+        return Err(Failure::usage(format!(
+            "--config applies to package files; '{id}' is an installed plugin, which runs with \
+             its stored configuration"
+        ))
+        .note(format!(
+            "change it with `{}`",
+            globals.hint(&format!("config set {id} KEY=VALUE"))
+        )));
+    }
     let input = read_input(args)?;
-    let package = load::read_package(&args.file)?;
+    let options = HostOptions {
+        call_timeout: Some(Duration::from_millis(args.timeout_ms)),
+        max_memory_bytes: Some(args.max_memory_mb.saturating_mul(1024 * 1024)),
+        ..HostOptions::loading()
+    };
+    let manager = host::manager(globals, &options)?;
+    manager.sync().map_err(|e| host::failure(e, globals))?;
+    let status = manager.status(id).map_err(|e| host::failure(e, globals))?;
+    if !status.enabled {
+        let mut failure = Failure::usage(format!(
+            "plugin '{id}' is disabled; Navidrome calls only enabled plugins"
+        ))
+        .note(format!(
+            "enable it with `{}`",
+            globals.hint(&format!("enable {id}"))
+        ));
+        if let Some(error) = &status.last_error {
+            failure = failure.note(format!("its last error: {error}"));
+        }
+        return Err(failure);
+    }
+    progress::spin(&format!("loading {id}"), || manager.reload(id))
+        .map_err(|e| host::failure(e, globals))?;
+    let plugin = manager.plugin(id).ok_or_else(|| {
+        Failure::new(
+            EXIT_INTERNAL,
+            format!("plugin '{id}' is enabled but was not loaded"),
+        )
+    })?;
+    if !plugin.plugin().has_export(&args.export) {
+        let callable: Vec<&str> = plugin.plugin().exports().collect();
+        let list = if callable.is_empty() {
+            "(none)".to_owned()
+        } else {
+            callable.join(", ")
+        };
+        return Err(Failure::usage(format!(
+            "plugin '{id}' has no callable export '{}'",
+            args.export
+        ))
+        .note(format!("callable exports: {list}")));
+    }
+    let result = plugin.call(&args.export, &input);
+    drop(plugin);
+    // Unload in order (calls done, services closed) before the process exits.
+    manager.shutdown();
+    match result {
+        Ok(out) => output::write_stdout(&out),
+        Err(error) => Err(call_failure(&error)),
+    }
+}
+
+/// `ndp call <file.ndp>`.
+fn call_file(args: &CallArgs, globals: &Globals) -> Result<(), Failure> {
+    let input = read_input(args)?;
+    let package = load::read_package(&args.target)?;
     for warning in &package.warnings {
         tracing::warn!(plugin = %package.id, "manifest.json: {warning}");
     }
-    let started = load::runtime(cache)?;
-    let compiled = load::compile(&started.runtime, &package, &args.file)?;
+    let started = load::runtime(&globals.cache)?;
+    let compiled = load::compile(&started.runtime, &package, &args.target)?;
     let exports = compiled.exports();
     let capabilities = detect_capabilities(exports.iter().map(String::as_str));
     for problem in capability_rules(
@@ -171,9 +245,9 @@ pub(crate) fn run(
         &package.id,
         &package.manifest,
         &config.config,
-        data_dir,
-        &args.allow_local,
-        args.library.as_deref(),
+        globals.data_dir.as_deref(),
+        &globals.allow_local,
+        globals.library.as_deref(),
     )?;
     config.services = parts.services;
     config.mounts = parts.mounts;
@@ -184,7 +258,7 @@ pub(crate) fn run(
     let plugin = started
         .runtime
         .load(&compiled, config)
-        .map_err(|e| load_failure(&e, &package, &compiled, &args.file))?;
+        .map_err(|e| load_failure(&e, &package, &compiled, &args.target))?;
     if !plugin.has_export(&args.export) {
         return Err(missing_export(&plugin, &compiled, &args.export));
     }

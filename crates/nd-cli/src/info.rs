@@ -1,10 +1,13 @@
 //! `ndp info`: reads a package, compiles its module (no plugin code runs) and reports the
 //! manifest, permissions, detected capabilities, the load-time problems Navidrome would
 //! refuse the plugin for, the hashes, and every import with whether this host provides it.
+//! For an installed plugin (an id), the manager's state comes first: enabled, last error,
+//! configuration, scope, source and call metrics.
 //!
 //! Gathering lives here ([`Info`], [`ImportStatus`]); rendering as text or JSON lives in
 //! [`crate::output`].
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use nd_manifest::abi::{
@@ -13,7 +16,8 @@ use nd_manifest::abi::{
 };
 use nd_manifest::{Diagnostic, Package};
 
-use crate::{CacheChoice, Failure, InfoArgs, load, output};
+use crate::host::{self, HostOptions};
+use crate::{Failure, Globals, InfoArgs, load, output};
 
 /// The WASI module a plugin may import (Navidrome always enables WASI).
 pub(crate) const WASI_MODULE: &str = "wasi_snapshot_preview1";
@@ -285,22 +289,170 @@ pub(crate) fn gather<'a>(
     }
 }
 
-/// Runs `ndp info`.
-pub(crate) fn run(args: &InfoArgs, cache: &CacheChoice) -> Result<(), Failure> {
-    let package = load::read_package(&args.file)?;
-    let started = load::runtime(cache)?;
-    let compiled = load::compile(&started.runtime, &package, &args.file)?;
+/// Runs `ndp info`: the package report of a file, or the manager's view of an installed
+/// plugin followed by the report of its package.
+pub(crate) fn run(args: &InfoArgs, globals: &Globals) -> Result<(), Failure> {
+    if !load::is_package_path(&args.target) {
+        return installed(&args.target.to_string_lossy(), globals);
+    }
+    let package = load::read_package(&args.target)?;
+    let started = load::runtime(&globals.cache)?;
+    let compiled = load::compile(&started.runtime, &package, &args.target)?;
     let info = gather(
-        &args.file,
+        &args.target,
         &package,
         &compiled,
         started.cache_dir.as_deref(),
     );
-    if args.json {
+    if globals.json {
         output::print_info_json(&info)
     } else {
         output::print_info_human(&info)
     }
+}
+
+/// Unix seconds as an RFC 3339 UTC time.
+fn timestamp(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0).map_or_else(
+        || secs.to_string(),
+        |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    )
+}
+
+/// `ndp info <id>`.
+fn installed(id: &str, globals: &Globals) -> Result<(), Failure> {
+    let host = host::open(globals, &HostOptions::default())?;
+    let manager = &host.manager;
+    manager.sync().map_err(|e| host::failure(e, globals))?;
+    let status = manager.status(id).map_err(|e| host::failure(e, globals))?;
+    let metrics = manager.metrics().for_plugin(id);
+    let package = manager.package(id);
+    let compiled = package.as_ref().map_err(ToString::to_string).and_then(|p| {
+        manager
+            .runtime()
+            .compile(id, &p.wasm)
+            .map_err(|e| e.to_string())
+    });
+    let report = match (&package, &compiled) {
+        (Ok(package), Ok(compiled)) => Ok(gather(
+            &status.path,
+            package,
+            compiled,
+            host.cache_dir.as_deref(),
+        )),
+        (Err(e), _) => Err(e.to_string()),
+        (_, Err(e)) => Err(e.clone()),
+    };
+    let stale = package
+        .as_ref()
+        .is_ok_and(|p| p.sha256_hex() != status.sha256);
+    if globals.json {
+        let mut value = match &report {
+            Ok(info) => output::info_json(info),
+            Err(e) => serde_json::json!({
+                "ndp_info_version": output::INFO_JSON_VERSION,
+                "id": id,
+                "package_error": e,
+            }),
+        };
+        value["status"] = serde_json::to_value(&status).unwrap_or_default();
+        value["metrics"] = serde_json::to_value(&metrics).unwrap_or_default();
+        value["package_differs_from_recorded"] = stale.into();
+        return output::print_json(&value);
+    }
+    let mut out = String::new();
+    let field = |out: &mut String, name: &str, value: &str| {
+        let _ = writeln!(out, "{name:<12}{value}");
+    };
+    field(
+        &mut out,
+        "installed",
+        &format!("{id}  ({} {})", status.name, status.version),
+    );
+    let source = match &status.dev {
+        Some(dev) => format!(
+            "development folder {} (module: {})",
+            dev.folder.display(),
+            dev.wasm.as_ref().map_or_else(
+                || nd_manager::dev_wasm(&dev.folder, id)
+                    .map_or_else(|e| e, |p| p.display().to_string()),
+                |w| w.display().to_string()
+            )
+        ),
+        None => format!("package {}", status.path.display()),
+    };
+    field(&mut out, "source", &source);
+    field(
+        &mut out,
+        "enabled",
+        if status.enabled { "yes" } else { "no" },
+    );
+    field(
+        &mut out,
+        "last error",
+        status.last_error.as_deref().unwrap_or("-"),
+    );
+    field(
+        &mut out,
+        "config",
+        &status
+            .config
+            .as_ref()
+            .map_or_else(|| "none".to_owned(), ToString::to_string),
+    );
+    field(
+        &mut out,
+        "scope",
+        &crate::manage::describe_scope(&status.scope),
+    );
+    field(
+        &mut out,
+        "recorded",
+        &format!(
+            "{} (updated {})",
+            timestamp(status.created_at),
+            timestamp(status.updated_at)
+        ),
+    );
+    if metrics.is_empty() {
+        field(
+            &mut out,
+            "calls",
+            "none in this process (`ndp serve` reports call counts and latencies)",
+        );
+    } else {
+        for (i, m) in metrics.iter().enumerate() {
+            field(
+                &mut out,
+                if i == 0 { "calls" } else { "" },
+                &format!(
+                    "{}: {} ok, {} failed, mean {:.1} ms, max {:.1} ms",
+                    m.export,
+                    m.ok,
+                    m.failed,
+                    m.mean_ms(),
+                    m.max_ms
+                ),
+            );
+        }
+    }
+    if stale {
+        let _ = writeln!(
+            out,
+            "\nnote: the package on disk differs from the recorded one; `{}` reads it again",
+            globals.hint(&format!("refresh {id}"))
+        );
+    }
+    match &report {
+        Ok(info) => {
+            let _ = writeln!(out, "\npackage:");
+            out.push_str(&output::info_human(info));
+        }
+        Err(e) => {
+            let _ = writeln!(out, "\npackage: cannot be read: {e}");
+        }
+    }
+    output::print_text(&out)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! What both commands do first: read a `.ndp` file into a [`Package`] (the plugin id is
-//! the file name), start a [`Runtime`] with the per-user compilation cache, and compile the
-//! module. Every failure here is the package's or the arguments' fault: [`EXIT_USAGE`].
+//! What the commands over package files do first: read a `.ndp` file into a [`Package`]
+//! (the plugin id is the file name), start a [`Runtime`] with the per-user compilation
+//! cache, and compile the module. Every failure here is the package's or the arguments'
+//! fault: [`EXIT_USAGE`](crate::EXIT_USAGE).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,14 @@ use nd_manifest::{Package, PackageLimits, plugin_id_from_file_name};
 use nd_runtime::{Compiled, Runtime, RuntimeConfig};
 
 use crate::{CacheChoice, EXIT_INTERNAL, Failure};
+
+/// Whether a command-line argument names a package file rather than a plugin id: it ends
+/// in `.ndp` or holds a path separator (an id can hold neither a separator nor, in
+/// practice, that suffix).
+pub(crate) fn is_package_path(arg: &Path) -> bool {
+    let text = arg.to_string_lossy();
+    text.ends_with(".ndp") || text.contains(std::path::MAIN_SEPARATOR) || text.contains('/')
+}
 
 /// Reads and validates the package at `path`.
 pub(crate) fn read_package(path: &Path) -> Result<Package, Failure> {

@@ -1,5 +1,5 @@
-//! Everything `ndp` writes: raw output bytes on stdout, the `ndp info` report as text or
-//! as one JSON object, and failures on stderr (`error: …` then `note: …` lines).
+//! Everything `ndp` writes: raw output bytes on stdout, text and JSON documents (the
+//! `ndp info` report, tables), and failures on stderr (`error: …` then `note: …` lines).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -21,6 +21,59 @@ pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
         .write_all(bytes)
         .and_then(|()| stdout.flush())
         .map_err(|e| Failure::new(EXIT_INTERNAL, format!("cannot write to stdout: {e}")))
+}
+
+/// Writes text to stdout.
+pub(crate) fn print_text(text: &str) -> Result<(), Failure> {
+    write_stdout(text.as_bytes())
+}
+
+/// Writes one pretty-printed JSON document to stdout, with a final newline.
+pub(crate) fn print_json(value: &Value) -> Result<(), Failure> {
+    let mut text = pretty(value);
+    text.push('\n');
+    write_stdout(text.as_bytes())
+}
+
+/// A JSON value, pretty-printed.
+pub(crate) fn pretty(value: &Value) -> String {
+    // Serialising a `Value` cannot fail.
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+/// `text` on one line (line breaks become spaces), cut to `max` characters with `…`.
+pub(crate) fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// Rows as a left-aligned table, columns two spaces apart; the last column is not padded.
+pub(crate) fn table<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0usize; N];
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == N {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<width$}  ", width = widths[i]);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// Flushes stdout and stderr before the process exits; errors are moot by then.

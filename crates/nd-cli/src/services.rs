@@ -90,6 +90,13 @@ fn catalog(library: Option<&Path>, data_dir: &Path) -> Result<MusicLibrary, Fail
     MusicLibrary::open(config).map_err(|e| Failure::usage(format!("--library: {e}")))
 }
 
+/// The application data every command serves to plugins: the catalog of `library` (or the
+/// demo catalog under `<data>/demo-library`) behind all the app-data services. `ndp call`
+/// of a package file and the plugin manager of the other commands both use it.
+pub(crate) fn app_data(library: Option<&Path>, data_dir: &Path) -> Result<AppData, Failure> {
+    Ok(AppData::from_all(Arc::new(catalog(library, data_dir)?)))
+}
+
 /// The services, mounts and `http_request` egress for a one-off load of a plugin with this
 /// manifest and configuration.
 pub(crate) fn parts(
@@ -118,7 +125,7 @@ pub(crate) fn parts(
         None => Path::new(""),
     };
     let app = if app_data {
-        AppData::from_all(Arc::new(catalog(library, data_dir)?))
+        self::app_data(library, data_dir)?
     } else {
         AppData::default()
     };

@@ -12,6 +12,11 @@
 //! gives its data to the app-data services through [`AppData`]. Calls made through the
 //! manager are metered ([`Metrics`]) and drained before unloading.
 //!
+//! Besides `.ndp` files, a plugin can come from a plugin author's development folder
+//! ([`Manager::link_dev`]): its `manifest.json` and built module (see [`dev_wasm`]) are
+//! packed on every read, and [`Manager::refresh`] (or a reload) picks up a rebuild, keeping
+//! an enabled plugin enabled.
+//!
 //! What it is not: it has no network server or UI (that is `ndp serve`), no music library of
 //! its own (an application passes one; `nd-library` is a ready-made one), and it does not
 //! decide *when* to call capabilities: the application asks
@@ -39,12 +44,14 @@
 //! # Ok(()) }
 //! ```
 
+mod dev;
 mod factory;
 mod manager;
 mod metrics;
 mod state;
 mod watch;
 
+pub use dev::{DEV_TARGET, dev_wasm};
 pub use factory::{
     AppData, FnFactory, LoadContext, ServiceFactory, ServiceParts, ServiceRegistry, plugin_data_dir,
 };
@@ -53,4 +60,4 @@ pub use manager::{
     SyncReport,
 };
 pub use metrics::{BUCKETS_MS, CallStats, Metrics};
-pub use state::{PluginRecord, StateError};
+pub use state::{DevLink, PluginRecord, StateError};

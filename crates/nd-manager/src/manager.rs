@@ -11,7 +11,10 @@ use nd_capabilities::{Capability, ExportCaller, PluginCapabilities};
 use nd_host_appdata::provider::{Scope, UserInfo};
 use nd_host_http::policy::LocalAllowance;
 use nd_host_store::clock::{Clock, system_clock};
-use nd_manifest::{Manifest, Package, PackageLimits, flatten_config, plugin_id_from_file_name};
+use nd_manifest::{
+    Diagnostic, Manifest, Package, PackageLimits, ValidationErrors, flatten_config,
+    plugin_id_from_file_name,
+};
 use nd_runtime::{LogLevel, Plugin, PluginConfig, Runtime, RuntimeConfig};
 use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
@@ -19,7 +22,7 @@ use serde_json::Value;
 
 use crate::factory::{AppData, LoadContext, ServiceFactory, ServiceRegistry};
 use crate::metrics::{Gate, MeteredPlugin, Metrics};
-use crate::state::{PluginRecord, StateDb, StateError, now};
+use crate::state::{DevLink, PluginRecord, StateDb, StateError, now};
 use crate::watch::Watcher;
 
 /// Navidrome loads at most this many plugins at once (spec §6.3).
@@ -53,6 +56,13 @@ pub enum ManagerError {
     /// A package file cannot be installed.
     #[error("{0}")]
     Install(String),
+    /// A development folder cannot be linked or read (see [`Manager::link_dev`]).
+    #[error("development folder {folder}: {message}")]
+    Dev { folder: PathBuf, message: String },
+    /// The plugin id is taken by a plugin of the other kind: a `.ndp` package where a
+    /// development folder is being linked, or the reverse.
+    #[error("plugin '{id}': {message}")]
+    Conflict { id: String, message: String },
 }
 
 /// What a [`Manager::sync`] changed.
@@ -86,7 +96,7 @@ pub struct PluginStatus {
     pub author: String,
     /// Manifest `description`.
     pub description: Option<String>,
-    /// The package file.
+    /// The package file (the folder, for a development folder).
     pub path: PathBuf,
     /// Whether the administrator enabled it.
     pub enabled: bool,
@@ -110,6 +120,8 @@ pub struct PluginStatus {
     pub updated_at: i64,
     /// The raw manifest.
     pub manifest: Value,
+    /// The development folder, when the plugin is linked from one instead of installed.
+    pub dev: Option<DevLink>,
 }
 
 /// A loaded plugin: the runtime plugin, its typed capabilities, and where it came from.
@@ -190,6 +202,7 @@ pub struct ManagerBuilder {
     debounce: Duration,
     clock: Arc<dyn Clock>,
     log_level: LogLevel,
+    max_memory_bytes: Option<u64>,
 }
 
 enum Change {
@@ -226,6 +239,7 @@ impl ManagerBuilder {
             debounce: Duration::from_secs(2),
             clock: system_clock(),
             log_level: LogLevel::Info,
+            max_memory_bytes: None,
         }
     }
 
@@ -313,6 +327,12 @@ impl ManagerBuilder {
         self
     }
 
+    /// The cap of each plugin's wasm memory, in bytes (default: nd-runtime's, 256 MiB).
+    pub fn max_memory_bytes(mut self, bytes: u64) -> Self {
+        self.max_memory_bytes = Some(bytes);
+        self
+    }
+
     /// Opens the state database and creates the folders. Loads nothing: call
     /// [`Manager::start`].
     ///
@@ -371,6 +391,7 @@ impl ManagerBuilder {
                 call_timeout: self.call_timeout,
                 unload_grace: self.unload_grace,
                 log_level: self.log_level,
+                max_memory_bytes: self.max_memory_bytes,
             }),
         })
     }
@@ -412,6 +433,7 @@ pub(crate) struct Inner {
     call_timeout: Duration,
     unload_grace: Duration,
     log_level: LogLevel,
+    max_memory_bytes: Option<u64>,
 }
 
 impl Drop for Inner {
@@ -443,16 +465,7 @@ impl Manager {
         let report = {
             let _ops = self.inner.ops.lock();
             self.inner.state.clear_errors()?;
-            let report = self.inner.sync_locked()?;
-            let enabled: Vec<PluginRecord> = self
-                .inner
-                .state
-                .all()?
-                .into_iter()
-                .filter(|r| r.enabled && !self.inner.loaded.read().contains_key(&r.id))
-                .collect();
-            self.inner.load_many(enabled);
-            report
+            self.inner.sync_and_load_locked()?
         };
         if self.inner.auto_reload {
             let watcher = Watcher::start(
@@ -467,6 +480,19 @@ impl Manager {
             *self.inner.watcher.lock() = Some(watcher);
         }
         Ok(report)
+    }
+
+    /// What [`Manager::start`] does, less clearing the stored last errors and starting the
+    /// watcher: syncs the folder, then loads the enabled plugins that are not loaded yet.
+    /// For a program that shows the state of a data directory without changing what
+    /// startup would clear (such as `ndp list --load`).
+    ///
+    /// # Errors
+    ///
+    /// The state database or the plugins folder cannot be used.
+    pub fn load_enabled(&self) -> Result<SyncReport, ManagerError> {
+        let _ops = self.inner.ops.lock();
+        self.inner.sync_and_load_locked()
     }
 
     /// Brings the state database in line with the plugins folder (spec §6.1): new files are
@@ -548,6 +574,17 @@ impl Manager {
         Package::from_bytes(&id, &bytes, &PackageLimits::default())
             .map_err(|e| ManagerError::Install(format!("{}: {e}", package.display())))?;
         let _ops = self.inner.ops.lock();
+        if let Some(record) = self.inner.state.get(&id)?
+            && let Some(dev) = &record.dev
+        {
+            return Err(ManagerError::Conflict {
+                id,
+                message: format!(
+                    "the id is linked to the development folder {}; remove the link first",
+                    dev.folder.display()
+                ),
+            });
+        }
         let dest = self.inner.plugins_dir.join(name);
         let tmp = self.inner.plugins_dir.join(format!(".{name}.tmp"));
         let io = |path: &Path, e: std::io::Error| ManagerError::Io {
@@ -562,7 +599,8 @@ impl Manager {
     }
 
     /// Unloads a plugin, deletes its package and forgets its state. Its data directory
-    /// (`<data>/plugins/<id>`) is kept, as Navidrome keeps it.
+    /// (`<data>/plugins/<id>`) is kept, as Navidrome keeps it. For a development folder only
+    /// the link is forgotten: the folder is left alone.
     ///
     /// # Errors
     ///
@@ -571,6 +609,10 @@ impl Manager {
         let _ops = self.inner.ops.lock();
         let record = self.inner.record(id)?;
         self.inner.unload(id);
+        if record.dev.is_some() {
+            self.inner.state.remove(id)?;
+            return Ok(());
+        }
         match std::fs::remove_file(&record.path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -594,29 +636,7 @@ impl Manager {
     /// or libraries and the scope allows none, [`ManagerError::Load`].
     pub fn enable(&self, id: &str) -> Result<(), ManagerError> {
         let _ops = self.inner.ops.lock();
-        let record = self.inner.record(id)?;
-        self.inner.check_scope(&record)?;
-        self.inner.unload(id);
-        match self.inner.load(&record) {
-            Ok(loaded) => {
-                self.inner.loaded.write().insert(id.to_owned(), loaded);
-                self.inner.state.update(id, |r| {
-                    r.enabled = true;
-                    r.last_error = None;
-                })?;
-                Ok(())
-            }
-            Err(message) => {
-                self.inner.state.update(id, |r| {
-                    r.enabled = false;
-                    r.last_error = Some(message.clone());
-                })?;
-                Err(ManagerError::Load {
-                    id: id.to_owned(),
-                    message,
-                })
-            }
-        }
+        self.inner.load_now(id)
     }
 
     /// Unloads and disables a plugin.
@@ -632,12 +652,30 @@ impl Manager {
         Ok(())
     }
 
-    /// Unloads and loads an enabled plugin again (so `nd_on_init` runs again).
+    /// Unloads and loads an enabled plugin again (so `nd_on_init` runs again). A plugin
+    /// linked from a development folder is read again first ([`Manager::refresh`]), so a
+    /// reload picks up a new build.
     ///
     /// # Errors
     ///
-    /// As [`Manager::enable`]; nothing happens for a disabled plugin.
+    /// As [`Manager::enable`]; nothing happens for a disabled plugin. For a development
+    /// folder that cannot be read, [`ManagerError::Load`] with the reason (the plugin is
+    /// then disabled).
     pub fn reload(&self, id: &str) -> Result<(), ManagerError> {
+        let record = self.inner.record(id)?;
+        if record.dev.is_some() {
+            let report = self.refresh(id)?;
+            if let Some((_, message)) = report.broken.into_iter().find(|(b, _)| b == id) {
+                return Err(ManagerError::Load {
+                    id: id.to_owned(),
+                    message,
+                });
+            }
+            if report.changed.iter().any(|c| c == id) {
+                // The refresh loaded the new build if the plugin is enabled.
+                return Ok(());
+            }
+        }
         let record = self.inner.record(id)?;
         if record.enabled {
             self.enable(id)
@@ -666,17 +704,13 @@ impl Manager {
         {
             let _ops = self.inner.ops.lock();
             let record = self.inner.record(id)?;
-            let invalid = |message: String| ManagerError::Config {
-                id: id.to_owned(),
-                message,
-            };
-            flatten_config(&config).map_err(|e| invalid(e.to_string()))?;
-            let manifest = Manifest::from_value(&record.manifest)
-                .map_err(|e| invalid(format!("the stored manifest is unreadable: {e}")))?
-                .manifest;
-            if let Some(spec) = &manifest.config {
-                spec.validate_config(&config)
-                    .map_err(|e| invalid(e.to_string()))?;
+            let problems = config_problems(&record, &config)?;
+            if !problems.is_empty() {
+                return Err(ManagerError::Config {
+                    id: id.to_owned(),
+                    message: nd_manifest::Error::ConfigInvalid(ValidationErrors(problems))
+                        .to_string(),
+                });
             }
             self.inner.state.update(id, |r| r.config = Some(config))?;
         }
@@ -705,6 +739,175 @@ impl Manager {
             }
         }
         self.reload(id)
+    }
+
+    /// Checks a configuration value against the plugin's `config.schema` without storing
+    /// it: every violation with its JSON path inside `config` (empty when it is valid, or
+    /// when the manifest has no schema). [`Manager::set_config`] refuses exactly these.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NotFound`]; [`ManagerError::Config`] when `config` is not an object
+    /// or the stored manifest is unreadable.
+    pub fn config_problems(
+        &self,
+        id: &str,
+        config: &Value,
+    ) -> Result<Vec<Diagnostic>, ManagerError> {
+        let record = self.inner.record(id)?;
+        config_problems(&record, config)
+    }
+
+    /// The package of a plugin as it is now on disk: its `.ndp` file, or the development
+    /// folder packed (see [`Manager::link_dev`]). It may differ from what is loaded, until
+    /// the next sync or [`Manager::refresh`].
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NotFound`]; [`ManagerError::Install`] when the package cannot be read
+    /// or is broken.
+    pub fn package(&self, id: &str) -> Result<Package, ManagerError> {
+        let record = self.inner.record(id)?;
+        read_package(&record)
+            .map(|(package, _)| package)
+            .map_err(ManagerError::Install)
+    }
+
+    /// Links a development folder as plugin `id` (default: the folder's name): the manager
+    /// reads `manifest.json` from the folder and the module found by [`dev_wasm`](crate::dev_wasm)
+    /// (or `wasm`, when given), packs them, and treats the result as the plugin's package.
+    /// A new link is recorded disabled, like a new file; linking the same id again points it
+    /// at this folder and refreshes it ([`Manager::refresh`]). Returns the plugin id.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::Dev`] when the folder, its manifest or its module cannot be read or
+    /// packed, or the id is invalid; [`ManagerError::Conflict`] when the id is an installed
+    /// package (or a `.ndp` file of that name is in the plugins folder).
+    pub fn link_dev(
+        &self,
+        folder: &Path,
+        id: Option<&str>,
+        wasm: Option<&Path>,
+    ) -> Result<String, ManagerError> {
+        let dev_err = |message: String| ManagerError::Dev {
+            folder: folder.to_owned(),
+            message,
+        };
+        let folder = std::fs::canonicalize(folder).map_err(|e| dev_err(e.to_string()))?;
+        if !folder.is_dir() {
+            return Err(dev_err("not a directory".to_owned()));
+        }
+        let id = match id {
+            Some(id) => id.to_owned(),
+            None => folder
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    dev_err("the folder name is not valid UTF-8: pass an id".to_owned())
+                })?,
+        };
+        nd_manifest::validate_plugin_id(&id).map_err(|e| dev_err(e.to_string()))?;
+        let wasm = wasm
+            .map(|w| std::fs::canonicalize(w).map_err(|e| dev_err(format!("{}: {e}", w.display()))))
+            .transpose()?;
+        let link = DevLink {
+            folder: folder.clone(),
+            wasm,
+        };
+        let bytes = crate::dev::pack_folder(&id, &link).map_err(|m| ManagerError::Dev {
+            folder: folder.clone(),
+            message: m,
+        })?;
+        let package = Package::from_bytes(&id, &bytes, &PackageLimits::default()).map_err(|e| {
+            ManagerError::Dev {
+                folder: folder.clone(),
+                message: e.to_string(),
+            }
+        })?;
+        let _ops = self.inner.ops.lock();
+        let file = self.inner.plugins_dir.join(format!("{id}.ndp"));
+        match self.inner.state.get(&id)? {
+            Some(record) if record.dev.is_none() => {
+                return Err(ManagerError::Conflict {
+                    id,
+                    message: format!(
+                        "an installed package ({}) has this id; remove it first, or link the                          folder under another id",
+                        record.path.display()
+                    ),
+                });
+            }
+            Some(_) => {
+                self.inner.state.update(&id, |r| {
+                    r.dev = Some(link);
+                    r.path = folder;
+                })?;
+                self.inner
+                    .sync_one_locked(&id, &mut SyncReport::default())?;
+            }
+            None if file.exists() => {
+                return Err(ManagerError::Conflict {
+                    id,
+                    message: format!(
+                        "the package {} has this id; remove it first, or link the folder                          under another id",
+                        file.display()
+                    ),
+                });
+            }
+            None => {
+                let manifest: Value =
+                    serde_json::from_slice(&package.manifest_json).unwrap_or(Value::Null);
+                self.inner.state.put(&PluginRecord {
+                    id: id.clone(),
+                    path: folder,
+                    manifest,
+                    sha256: package.sha256_hex(),
+                    created_at: now(),
+                    dev: Some(link),
+                    ..PluginRecord::default()
+                })?;
+            }
+        }
+        Ok(id)
+    }
+
+    /// Reads one plugin again. For a development folder: a new build replaces the recorded
+    /// one and, when the plugin is enabled, is loaded right away (the development loop:
+    /// build, refresh, call). For a `.ndp` file the sync rules apply (spec §6.1): a changed
+    /// file is unloaded and disabled, a vanished one forgotten, a new one recorded disabled.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NotFound`] when the id is neither recorded nor a file in the plugins
+    /// folder; [`ManagerError::Load`] (or [`ManagerError::Scope`]) when an enabled
+    /// development plugin's new build fails to load: it is then disabled with the error
+    /// stored, as [`Manager::enable`] does.
+    pub fn refresh(&self, id: &str) -> Result<SyncReport, ManagerError> {
+        let _ops = self.inner.ops.lock();
+        let before = self.inner.state.get(id)?;
+        let file = self.inner.plugins_dir.join(format!("{id}.ndp"));
+        if before.is_none() && !file.exists() {
+            return Err(ManagerError::NotFound(id.to_owned()));
+        }
+        let mut report = SyncReport::default();
+        self.inner.sync_one_locked(id, &mut report)?;
+        let Some(before) = before else {
+            return Ok(report);
+        };
+        if before.dev.is_some() && report.changed.iter().any(|c| c == id) {
+            let after = self.inner.record(id)?;
+            if after.enabled && !self.inner.loaded.read().contains_key(id) {
+                self.inner.load_now(id)?;
+            } else if !after.enabled && before.enabled {
+                // The reload inside the sync failed and disabled it.
+                return Err(ManagerError::Load {
+                    id: id.to_owned(),
+                    message: after.last_error.unwrap_or_default(),
+                });
+            }
+        }
+        Ok(report)
     }
 
     /// A loaded plugin.
@@ -809,7 +1012,48 @@ impl Inner {
             created_at: record.created_at,
             updated_at: record.updated_at,
             manifest: record.manifest.clone(),
+            dev: record.dev.clone(),
         }
+    }
+
+    /// Enables and loads one plugin, under the ops lock: the body of [`Manager::enable`].
+    fn load_now(&self, id: &str) -> Result<(), ManagerError> {
+        let record = self.record(id)?;
+        self.check_scope(&record)?;
+        self.unload(id);
+        match self.load(&record) {
+            Ok(loaded) => {
+                self.loaded.write().insert(id.to_owned(), loaded);
+                self.state.update(id, |r| {
+                    r.enabled = true;
+                    r.last_error = None;
+                })?;
+                Ok(())
+            }
+            Err(message) => {
+                self.state.update(id, |r| {
+                    r.enabled = false;
+                    r.last_error = Some(message.clone());
+                })?;
+                Err(ManagerError::Load {
+                    id: id.to_owned(),
+                    message,
+                })
+            }
+        }
+    }
+
+    /// Syncs the folder, then loads the enabled plugins that are not loaded.
+    fn sync_and_load_locked(&self) -> Result<SyncReport, ManagerError> {
+        let report = self.sync_locked()?;
+        let enabled: Vec<PluginRecord> = self
+            .state
+            .all()?
+            .into_iter()
+            .filter(|r| r.enabled && !self.loaded.read().contains_key(&r.id))
+            .collect();
+        self.load_many(enabled);
+        Ok(report)
     }
 
     /// §5.4 rule 6: a manifest with `users` needs some user allowed, one with `library`
@@ -865,7 +1109,18 @@ impl Inner {
                 }
             }
         }
-        let known: Vec<String> = self.state.all()?.into_iter().map(|r| r.id).collect();
+        let records = self.state.all()?;
+        for record in &records {
+            if let (Some(dev), Some(path)) = (&record.dev, on_disk.get(&record.id)) {
+                let message = format!(
+                    "the id is linked to the development folder {}; the file is ignored",
+                    dev.folder.display()
+                );
+                tracing::warn!(file = %path.display(), "{message}");
+                report.skipped.push((path.clone(), message));
+            }
+        }
+        let known: Vec<String> = records.into_iter().map(|r| r.id).collect();
         for id in on_disk.keys().chain(known.iter()) {
             if report.added.contains(id)
                 || report.changed.contains(id)
@@ -888,6 +1143,9 @@ impl Inner {
     ) -> Result<(), ManagerError> {
         let path = self.plugins_dir.join(format!("{id}.ndp"));
         let existing = self.state.get(id)?;
+        if let Some(record) = existing.as_ref().filter(|r| r.dev.is_some()) {
+            return self.sync_dev_locked(record.clone(), report);
+        }
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(_) if !path.exists() => {
@@ -934,6 +1192,40 @@ impl Inner {
                 report.changed.push(id.to_owned());
             }
             Some(_) => {}
+        }
+        Ok(())
+    }
+
+    /// The sync rule of a development folder: a new build replaces the recorded one and
+    /// keeps the plugin enabled; if it was loaded, the new build is loaded at once. An
+    /// unreadable folder or module is a broken package (disabled, with the reason).
+    fn sync_dev_locked(
+        &self,
+        record: PluginRecord,
+        report: &mut SyncReport,
+    ) -> Result<(), ManagerError> {
+        let id = record.id.clone();
+        let package = match read_package(&record) {
+            Ok((package, _)) => package,
+            Err(message) => return self.broken(&id, Some(record), message, report),
+        };
+        let sha = package.sha256_hex();
+        if sha == record.sha256 {
+            return Ok(());
+        }
+        let manifest: Value = serde_json::from_slice(&package.manifest_json).unwrap_or(Value::Null);
+        let was_loaded = self.unload(&id);
+        self.state.update(&id, |r| {
+            r.manifest = manifest;
+            r.sha256 = sha;
+            r.last_error = None;
+        })?;
+        report.changed.push(id.clone());
+        if was_loaded
+            && record.enabled
+            && let Err(e) = self.load_now(&id)
+        {
+            tracing::warn!(plugin = %id, error = %e, "the new build failed to load");
         }
         Ok(())
     }
@@ -996,15 +1288,21 @@ impl Inner {
     /// Reads, checks, compiles and loads one plugin, then runs `nd_on_init`.
     fn load(&self, record: &PluginRecord) -> Result<Arc<LoadedPlugin>, String> {
         let id = record.id.as_str();
-        let bytes = std::fs::read(&record.path)
-            .map_err(|e| format!("cannot read {}: {e}", record.path.display()))?;
-        let package = Package::from_bytes(id, &bytes, &PackageLimits::default())
-            .map_err(|e| e.to_string())?;
-        if package.sha256_hex() != record.sha256 {
-            return Err(format!(
-                "{} changed since it was recorded; sync the plugins folder, then enable it again",
-                record.path.display()
-            ));
+        let (package, sha) = read_package(record)?;
+        if sha != record.sha256 {
+            return Err(if record.dev.is_some() {
+                format!(
+                    "the development folder {} changed since it was last read; refresh the \
+                     plugin, then enable it again",
+                    record.path.display()
+                )
+            } else {
+                format!(
+                    "{} changed since it was recorded; sync the plugins folder, then enable it \
+                     again",
+                    record.path.display()
+                )
+            });
         }
         let compiled = self
             .runtime
@@ -1040,6 +1338,9 @@ impl Inner {
         plugin_config.config = config;
         plugin_config.timeout = self.call_timeout;
         plugin_config.log_level = self.log_level;
+        if let Some(bytes) = self.max_memory_bytes {
+            plugin_config.max_memory_bytes = bytes;
+        }
         plugin_config.services = parts.services;
         plugin_config.mounts = parts.mounts;
         if let Some(egress) = parts.egress {
@@ -1077,10 +1378,10 @@ impl Inner {
     }
 
     /// Unloads a plugin if it is loaded: refuses new calls, lets running ones finish (up to
-    /// the grace), then runs every service's closer.
-    fn unload(&self, id: &str) {
+    /// the grace), then runs every service's closer. Returns whether it was loaded.
+    fn unload(&self, id: &str) -> bool {
         let Some(loaded) = self.loaded.write().remove(id) else {
-            return;
+            return false;
         };
         let still_running = loaded.gate.close(self.unload_grace);
         if still_running > 0 {
@@ -1092,6 +1393,7 @@ impl Inner {
         }
         loaded.plugin.shutdown();
         tracing::info!(plugin = id, "plugin unloaded");
+        true
     }
 
     /// AutoReload: one file changed (debounced).
@@ -1103,6 +1405,47 @@ impl Inner {
         } else {
             tracing::info!(plugin = id, ?report, "auto-reload");
         }
+    }
+}
+
+/// The package of a record as it is on disk (the `.ndp` file, or the development folder
+/// packed), with the SHA-256 of its bytes.
+fn read_package(record: &PluginRecord) -> Result<(Package, String), String> {
+    let id = record.id.as_str();
+    let bytes = match &record.dev {
+        Some(link) => crate::dev::pack_folder(id, link)?,
+        None => std::fs::read(&record.path)
+            .map_err(|e| format!("cannot read {}: {e}", record.path.display()))?,
+    };
+    let package = Package::from_bytes(id, &bytes, &PackageLimits::default()).map_err(|e| {
+        match &record.dev {
+            Some(link) => format!("development folder {}: {e}", link.folder.display()),
+            None => e.to_string(),
+        }
+    })?;
+    let sha = package.sha256_hex();
+    Ok((package, sha))
+}
+
+/// The violations of `config` against the record's `config.schema`.
+fn config_problems(record: &PluginRecord, config: &Value) -> Result<Vec<Diagnostic>, ManagerError> {
+    let invalid = |message: String| ManagerError::Config {
+        id: record.id.clone(),
+        message,
+    };
+    flatten_config(config).map_err(|e| invalid(e.to_string()))?;
+    let manifest = Manifest::from_value(&record.manifest)
+        .map_err(|e| invalid(format!("the stored manifest is unreadable: {e}")))?
+        .manifest;
+    let Some(spec) = &manifest.config else {
+        return Ok(Vec::new());
+    };
+    match spec.validate_config(config) {
+        Ok(()) => Ok(Vec::new()),
+        Err(e) => match e.validation_errors() {
+            Some(errors) => Ok(errors.iter().cloned().collect()),
+            None => Err(invalid(e.to_string())),
+        },
     }
 }
 

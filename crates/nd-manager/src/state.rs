@@ -40,6 +40,22 @@ pub struct PluginRecord {
     pub created_at: i64,
     /// Unix seconds.
     pub updated_at: i64,
+    /// Set when the plugin comes from a development folder instead of a `.ndp` file in the
+    /// plugins folder (see [`Manager::link_dev`](crate::Manager::link_dev)); `path` is then
+    /// the folder. Rows written before this field existed read as `None`.
+    pub dev: Option<DevLink>,
+}
+
+/// A plugin linked from a development folder: the manager packs its `manifest.json` and its
+/// built wasm module into a package whenever it reads the plugin (sync, refresh, load).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DevLink {
+    /// The folder holding `manifest.json` (absolute).
+    pub folder: PathBuf,
+    /// The wasm module, when given explicitly; otherwise it is looked for on every read
+    /// (see [`dev_wasm`](crate::dev_wasm)).
+    pub wasm: Option<PathBuf>,
 }
 
 /// An error of the state database.
@@ -48,6 +64,15 @@ pub struct PluginRecord {
 pub struct StateError {
     path: PathBuf,
     message: String,
+    in_use: bool,
+}
+
+impl StateError {
+    /// Whether the database could not be opened because another process (or another
+    /// manager in this process) has it open: redb allows one writer per file.
+    pub fn in_use(&self) -> bool {
+        self.in_use
+    }
 }
 
 /// The open state database.
@@ -65,11 +90,20 @@ pub(crate) fn now() -> i64 {
 
 impl StateDb {
     pub(crate) fn open(path: &Path) -> Result<StateDb, StateError> {
-        let err = |message: String| StateError {
-            path: path.to_owned(),
-            message,
-        };
-        let db = Database::create(path).map_err(|e| err(e.to_string()))?;
+        let db = Database::create(path).map_err(|e| {
+            let in_use = matches!(e, redb::DatabaseError::DatabaseAlreadyOpen);
+            StateError {
+                path: path.to_owned(),
+                message: if in_use {
+                    "the database is in use by another process (or another manager of this \
+                     process); only one may open a data directory at a time"
+                        .to_owned()
+                } else {
+                    e.to_string()
+                },
+                in_use,
+            }
+        })?;
         let state = StateDb {
             db,
             path: path.to_owned(),
@@ -83,6 +117,7 @@ impl StateDb {
         StateError {
             path: self.path.clone(),
             message: message.to_string(),
+            in_use: false,
         }
     }
 

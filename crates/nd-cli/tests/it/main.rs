@@ -1,8 +1,13 @@
 //! Integration tests of the `ndp` binary: the real executable on the real fixture plugins
 //! (built by `cargo xtask build-plugins` into `target/fixtures/`), checking stdout bytes,
-//! stderr messages and exit codes. Every test uses its own temporary `--cache-dir`.
+//! stderr messages and exit codes. Every test uses its own temporary `--cache-dir` (and,
+//! for the plugin-management commands in [`manage`] and `ndp serve` in [`serve`], its own
+//! `--data-dir`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod manage;
+mod serve;
 
 use std::ffi::OsStr;
 use std::io::Write as _;
@@ -109,6 +114,61 @@ impl Ndp {
 
     fn run_stdin<S: AsRef<OsStr>>(&self, args: &[S], stdin: &[u8]) -> Run {
         run(self.command(args), Some(stdin))
+    }
+}
+
+/// `ndp --data-dir <temp> …` with a private compilation cache.
+pub(crate) struct Host {
+    ndp: Ndp,
+    pub(crate) data: TempDir,
+    files: TempDir,
+}
+
+impl Host {
+    pub(crate) fn new() -> Self {
+        Host {
+            ndp: Ndp::new(),
+            data: tempfile::tempdir().expect("temp dir"),
+            files: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub(crate) fn data_dir(&self) -> String {
+        self.data.path().display().to_string()
+    }
+
+    /// `ndp --data-dir <temp> <args>`, not started.
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
+        let data = self.data_dir();
+        let mut all = vec!["--data-dir", data.as_str()];
+        all.extend_from_slice(args);
+        self.ndp.command(&all)
+    }
+
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
+        run(self.command(args), None)
+    }
+
+    /// `--json` run that must succeed; its stdout as JSON.
+    #[track_caller]
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let run = self.run(&all);
+        run.expect_code(0);
+        run.json()
+    }
+
+    /// Writes `<id>.ndp` with this manifest and fixture wasm into the temp files folder.
+    pub(crate) fn package(&self, id: &str, manifest: &Value, wasm_fixture: &str) -> String {
+        write_package(
+            self.files.path(),
+            id,
+            &manifest.to_string(),
+            &wasm_of(&format!("wasm32-wasip1/{wasm_fixture}.wasm")),
+        )
+        .display()
+        .to_string()
     }
 }
 
