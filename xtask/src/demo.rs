@@ -244,25 +244,45 @@ fn serve(root: &Path, ndp: &Path, fixtures: &Path, data: &Path, once: bool) -> a
         println!("\n$ ndp --data-dir {} {}", shown(&data), args.join(" "));
         run_status(Command::new(ndp).arg("--data-dir").arg(&data).args(args))
     };
+    let _ = fixtures;
+    eprintln!("building the example plugins");
+    crate::plugins::build_examples(root)?;
+    let examples = crate::plugins::examples_out(root);
+    let hook = webhook_receiver()?;
     println!(
-        "\n# the operator's view: plugins installed and enabled with the CLI, then `ndp serve`"
+        "\n# the operator's view: two example plugins (examples/plugins) installed, configured \
+         and enabled with the CLI, then `ndp serve` (a webhook receiver listens on {hook})"
     );
-    for fixture in ["agent", "scrobbler"] {
-        let package = fixtures.join(format!("{fixture}.ndp"));
+    for example in ["minimal", "webhook-scrobbler"] {
+        let package = examples.join(format!("{example}.ndp"));
         cli(&["install", &package.to_string_lossy()])?;
     }
-    cli(&["scope", "scrobbler", "--all-users", "--all-libraries"])?;
-    cli(&["enable", "agent"])?;
-    cli(&["enable", "scrobbler"])?;
+    let config = format!(r#"{{"urls":["{hook}"],"nowPlaying":true}}"#);
+    cli(&[
+        "config",
+        "set",
+        "webhook-scrobbler",
+        "--json-value",
+        &config,
+    ])?;
+    cli(&[
+        "scope",
+        "webhook-scrobbler",
+        "--all-users",
+        "--all-libraries",
+    ])?;
+    cli(&["enable", "minimal"])?;
+    cli(&["enable", "webhook-scrobbler"])?;
     cli(&["list"])?;
 
     println!(
-        "\n$ ndp --data-dir {} serve --listen 127.0.0.1:0",
+        "\n$ ndp --data-dir {} --allow-local 127.0.0.1 serve --listen 127.0.0.1:0",
         shown(&data)
     );
     let mut server = Command::new(ndp)
         .arg("--data-dir")
         .arg(&data)
+        .args(["--allow-local", "127.0.0.1"])
         .args(["serve", "--listen", "127.0.0.1:0", "--token", "demo-token"])
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -328,6 +348,48 @@ fn drive(server: &mut std::process::Child, once: bool) -> anyhow::Result<()> {
         println!("{}", line?);
     }
     Ok(())
+}
+
+/// A tiny webhook receiver on 127.0.0.1 for the demo's scrobbler: prints every request body it
+/// gets and answers 200. Returns its URL.
+fn webhook_receiver() -> anyhow::Result<String> {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Read the head, then as many body bytes as Content-Length says.
+            while let Ok(n) = stream.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            if k.eq_ignore_ascii_case("content-length") {
+                                v.trim().parse::<usize>().ok()
+                            } else {
+                                None
+                            }
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        println!("  [webhook receiver] got: {body}");
+                        break;
+                    }
+                }
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    Ok(url)
 }
 
 /// A minimal HTTP/1.1 POST with a bearer token over a plain TCP connection (the demo needs no
